@@ -1,0 +1,3 @@
+from veil.cli.main import run
+
+run()

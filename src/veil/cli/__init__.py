@@ -1,0 +1,1 @@
+"""Veil's command-line interface (Typer), a thin layer over the library."""

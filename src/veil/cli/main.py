@@ -1,0 +1,50 @@
+"""The ``veil`` command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from veil.cli import scan
+from veil.errors import VeilError
+
+app = typer.Typer(
+    name="veil",
+    help="Veil: detect, minimize and anonymize personal data for AI applications.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("scan")(scan.scan)
+
+err = Console(stderr=True)
+
+
+@app.callback()
+def _main() -> None:
+    """Veil: detect, minimize and anonymize personal data for AI applications."""
+
+
+def run() -> None:
+    """Entry point: every Veil error becomes a one-line message and exit code 2, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except VeilError as exc:
+        err.print(f"[bold red]error[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # usage errors from typer's click: they know how to show themselves
+        show = getattr(exc, "show", None)
+        if show is None or not hasattr(exc, "exit_code"):
+            raise
+        show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

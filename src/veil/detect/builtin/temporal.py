@@ -1,0 +1,36 @@
+"""Absolute calendar dates (and date-times). Relative phrases ("next week", "today") are never reported."""
+
+from __future__ import annotations
+
+from veil.detect.recognizer import Pattern, PatternRecognizer
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_YEAR = r"(?:1[89]\d{2}|20\d{2})"
+_TIME = r"(?:[T ](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:\s?[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?"
+
+DATE = PatternRecognizer(
+    name="date",
+    entity="DATE_TIME",
+    patterns=(
+        Pattern("iso_date", rf"(?<![\w\-/.]){_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]){_TIME}(?![\w\-/]|\.\d)",
+                0.6),
+        Pattern("numeric_date", rf"(?<![\w\-/.]){_DAY}([/.\-]){_DAY}\1(?:{_YEAR}|\d{{2}})(?![\w\-/]|\.\d)", 0.5),
+        Pattern("numeric_date_ymd", rf"(?<![\w\-/.]){_YEAR}([/.]){_DAY}\1{_DAY}(?![\w\-/]|\.\d)", 0.5),
+        Pattern("day_month_year", rf"\b{_DAY}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+{_YEAR}\b", 0.6,
+                flags=("IGNORECASE",)),
+        Pattern("month_day_year", rf"\b{_MONTH}\.?\s+{_DAY}(?:st|nd|rd|th)?,?\s+{_YEAR}\b", 0.6,
+                flags=("IGNORECASE",)),
+        Pattern("month_year", rf"\b{_MONTH}\.?,?\s+{_YEAR}\b", 0.4, flags=("IGNORECASE",)),
+    ),
+    validator="date",
+    validated_score=0.75,
+    context=("born", "birth", "birthday", "dob", "date", "birthdate", "died", "admitted", "discharged",
+             "expires", "expiry", "issued"),
+    description="ISO, numeric (validated as a real calendar date) and written dates with a year.",
+)  # fmt: skip
+
+RECOGNIZERS = (DATE,)

@@ -1,0 +1,176 @@
+"""The Detector: regex tier (hyperscan-prefiltered recognizers), optional NER tier, lists, resolution."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal
+
+from veil.detect.builtin import BUILTIN
+from veil.detect.context import ContextScorer
+from veil.detect.lists import AllowList, DenyList
+from veil.detect.ner import SpacyRecognizer, ner_available
+from veil.detect.prefilter import Prefilter
+from veil.detect.recognizer import PatternRecognizer
+from veil.detect.resolve import resolve
+from veil.errors import ConfigError, InputError
+from veil.types import Finding
+
+log = logging.getLogger(__name__)
+NerMode = bool | Literal["auto"] | SpacyRecognizer
+
+DEFAULT_THRESHOLD = 0.35
+
+
+class Detector:
+    """Finds personal data in text.
+
+    ``ner``: ``"auto"`` uses spaCy when ``veil[ner]`` is installed, ``True`` requires it, ``False`` runs the
+    regex tier only, or pass a configured :class:`SpacyRecognizer`. ``entities`` limits what is reported.
+    ``thresholds`` sets a minimum score per entity (``default_threshold`` for the rest).
+    ``prefilter=False`` runs every pattern on every text (same results, slower; for tests and debugging).
+    """
+
+    def __init__(
+        self,
+        recognizers: Sequence[PatternRecognizer] | None = None,
+        *,
+        ner: NerMode = "auto",
+        entities: Iterable[str] | None = None,
+        thresholds: Mapping[str, float] | None = None,
+        default_threshold: float = DEFAULT_THRESHOLD,
+        allow: AllowList | Iterable[str] | None = None,
+        deny: DenyList | Mapping[str, Iterable[str]] | None = None,
+        context: ContextScorer | None = None,
+        prefilter: bool = True,
+    ) -> None:
+        self.recognizers = tuple(BUILTIN if recognizers is None else recognizers)
+        names = [r.name for r in self.recognizers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ConfigError(f"recognizer names must be unique; repeated: {', '.join(dupes)}")
+        self.entities = frozenset(entities) if entities is not None else None
+        self.thresholds = dict(thresholds or {})
+        for entity, value in [*self.thresholds.items(), ("default", default_threshold)]:
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"threshold for {entity} is {value}, not within 0..1")
+        self.default_threshold = default_threshold
+        self.allow = allow if isinstance(allow, AllowList) else AllowList(allow or ())
+        self.deny = deny if isinstance(deny, DenyList) else DenyList(deny or {})
+        self.scorer = context or ContextScorer()
+        active = [r for r in self.recognizers if self.entities is None or r.entity in self.entities]
+        self._index = [(r, i) for r in active for i in range(len(r.patterns))]
+        self._prefilter = Prefilter(
+            [(p.regex, "IGNORECASE" in p.flags) for r in active for p in r.patterns], enabled=prefilter
+        )
+        self.ner = self._make_ner(ner)
+
+    def _make_ner(self, ner: NerMode) -> SpacyRecognizer | None:
+        if isinstance(ner, SpacyRecognizer):
+            return ner
+        if ner == "auto":
+            if not ner_available():
+                log.info("veil[ner] not installed: running the regex tier only")
+                return None
+            ner = True
+        if ner is True:
+            rec = SpacyRecognizer()
+            if self.entities is not None and not rec.entities & self.entities:
+                return None
+            return rec
+        return None
+
+    @property
+    def tiers(self) -> str:
+        return "regex+ner" if self.ner is not None else "regex"
+
+    def detect(self, text: str) -> list[Finding]:
+        """Findings in ``text``, non-overlapping and sorted by offset."""
+        return self.detect_many([text])[0]
+
+    def detect_many(
+        self,
+        texts: Sequence[str],
+        *,
+        n_process: int = 1,
+        chunk_size: int = 512,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[list[Finding]]:
+        """Findings for each text. ``n_process > 1`` (or 0 for all cores) splits the batch over processes."""
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InputError(f"text #{i} is {type(text).__name__}, not str")
+        if n_process == 0:
+            n_process = os.cpu_count() or 1
+        if n_process < 0:
+            raise ConfigError("n_process must be >= 0")
+        if n_process > 1 and len(texts) > chunk_size:
+            return self._detect_parallel(texts, n_process, chunk_size, progress)
+        out: list[list[Finding]] = []
+        for start in range(0, len(texts), chunk_size):
+            out.extend(self._detect_batch(texts[start : start + chunk_size]))
+            if progress is not None:
+                progress(min(chunk_size, len(texts) - start))
+        return out
+
+    def _detect_batch(self, texts: Sequence[str]) -> list[list[Finding]]:
+        ner = self.ner.find_many(texts) if self.ner is not None else None
+        results = []
+        for i, text in enumerate(texts):
+            found = self._regex_tier(text)
+            if self.deny.size:
+                found.extend(self.deny.find(text))
+            if ner is not None:
+                found.extend(ner[i])
+            results.append(self._finish(found))
+        return results
+
+    def _regex_tier(self, text: str) -> list[Finding]:
+        found: list[Finding] = []
+        index, scorer = self._index, self.scorer
+        for idx in self._prefilter.candidates(text):
+            rec, pattern = index[idx]
+            found.extend(rec.scan_pattern(pattern, text, scorer))
+        return found
+
+    def _finish(self, found: list[Finding]) -> list[Finding]:
+        thresholds, default, entities = self.thresholds, self.default_threshold, self.entities
+        kept = [
+            f
+            for f in found
+            if f.score >= thresholds.get(f.entity, default)
+            and (entities is None or f.entity in entities)
+            and not (self.allow and self.allow.allows(f.value))
+        ]
+        return resolve(kept)
+
+    def _detect_parallel(
+        self, texts: Sequence[str], n_process: int, chunk_size: int, progress: Callable[[int], None] | None
+    ) -> list[list[Finding]]:
+        global _WORKER
+        if "fork" not in mp.get_all_start_methods():  # pragma: no cover - Linux/macOS have fork
+            return self.detect_many(texts, n_process=1, chunk_size=chunk_size, progress=progress)
+        if self.ner is not None:
+            self.ner._pipeline()  # load once in the parent; workers inherit it through fork
+        _WORKER = self
+        batches = [list(texts[s : s + chunk_size]) for s in range(0, len(texts), chunk_size)]
+        out: list[list[Finding]] = []
+        try:
+            with mp.get_context("fork").Pool(n_process) as pool:
+                for batch_result in pool.imap(_work, batches):
+                    out.extend(batch_result)
+                    if progress is not None:
+                        progress(len(batch_result))
+        finally:
+            _WORKER = None
+        return out
+
+
+_WORKER: Detector | None = None
+
+
+def _work(batch: list[str]) -> list[list[Finding]]:
+    assert _WORKER is not None
+    return _WORKER._detect_batch(batch)

