@@ -48,3 +48,8 @@ def test_missing_model_gives_the_pip_command() -> None:
 
     with pytest.raises(MissingExtraError, match=r"pip install 'veil\[ner\]'"):
         SpacyRecognizer(model="no_such_model_xyz")
+
+
+def test_facilities_are_kept_only_as_streets(detector: Detector) -> None:
+    found = detector.detect("We met at the Golden Gate Bridge and then walked down Balsham Road.")
+    assert not [f for f in found if f.value.startswith("the Golden") or f.value.startswith("Golden Gate")]

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
+from veil.detect.address import complete_addresses
 from veil.detect.builtin import BUILTIN
 from veil.detect.context import ContextScorer
 from veil.detect.lists import AllowList, DenyList
@@ -124,7 +125,7 @@ class Detector:
                 found.extend(self.deny.find(text))
             if ner is not None:
                 found.extend(ner[i])
-            results.append(self._finish(found))
+            results.append(complete_addresses(text, self._finish(found)))
         return results
 
     def _regex_tier(self, text: str) -> list[Finding]:

@@ -9,6 +9,7 @@ requirements/models.txt); nothing is downloaded at run time.
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ LABELS: dict[str, str] = {
     "PERSON": "PERSON",
     "GPE": "LOCATION",
     "LOC": "LOCATION",
-    "FAC": "LOCATION",
+    "FAC": "STREET_ADDRESS",  # kept only when it reads as a street; other facilities are noise in small models
     "ORG": "ORGANIZATION",
     "NORP": "NRP",
 }
@@ -30,6 +31,11 @@ _NOT_ENTITIES = frozenset({
     "iban", "ssn", "nhs", "pan", "dob", "itin", "ip", "url", "zip", "api", "cvv", "pin", "id", "dl", "nino",
     "aadhaar", "bic", "swift", "email", "e-mail", "phone", "sms", "atm", "visa", "mastercard", "amex", "jwt",
 })  # fmt: skip
+_STREET_END = re.compile(
+    r"\b(?:street|st|road|rd|avenue|ave|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|terrace|parkway"
+    r"|highway|hwy|square|crescent|close|alley|row|gasse|strasse|straße|weg|allee|platz)\.?$",
+    re.IGNORECASE,
+)
 _STRIP = " \t\r\n.,;:!?\"'()[]{}<>"
 
 
@@ -124,13 +130,15 @@ class SpacyRecognizer:
         value = text[start:end]
         if not any(ch.isalpha() for ch in value) or "@" in value or "://" in value or value.lower() in _NOT_ENTITIES:
             return None
-        score = self.scores[entity]
+        if label == "FAC" and not _STREET_END.search(value):
+            return None  # a named building, airport or bridge; "Balsham Road" is kept as an address
+        score = self.scores.get(entity, self.scores["LOCATION"])
         notes: tuple[str, ...] = (f"label={label}",)
         if entity == "PERSON" and not any(ch.isupper() for ch in value):
             score = min(score, 0.6)
             notes += ("lower-case name",)
         return Finding(entity, start, end, score, value,
-                       Explanation(recognizer=self.name, base_score=self.scores[entity], model=self.model,
+                       Explanation(recognizer=self.name, base_score=score, model=self.model,
                                    notes=notes))  # fmt: skip
 
 

@@ -26,6 +26,7 @@ IBAN = PatternRecognizer(
             "iban",
             r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
             0.3,
+            flags=("IGNORECASE",),  # mod-97 and the per-country length keep lower-case matches safe
         ),
     ),
     validator="iban",

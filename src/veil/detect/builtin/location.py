@@ -15,6 +15,17 @@ _WORD_SUFFIX = (
     r"(?:Row|Walk|Park|View|Run|Path|Loop|Green|Gate|Hill|Ridge|Landing|Hollow|Vista|Heights|Hts|Wharf|Quay"
     r"|Grove|Gardens|Plaza|Plz|Crossing|Xing|Alley|Aly|Trail|Trl|Pike|Embankment)"
 )
+# Continental order: street word + name + house number ("Via Roma 10", "ul. Marszałkowska 12", "Rue de
+# Rivoli 99") or a compound ending in a street word + number ("Hauptstraße 5", "Drottninggatan 3").
+_EU_PREFIX = (
+    r"(?:rue|rua|via|viale|vicolo|piazza|corso|largo|calle|avenida|avda\.|av\.|paseo|plaza|carrer|travessa"
+    r"|ulica|ul\.|aleja|al\.|utca|strada|bulevardul|str\.|odos|leoforos)"
+)
+_EU_COMPOUND = (
+    r"[^\W\d_][\w\-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|ufer|ring|chaussee|gatan|gata|vägen"
+    r"|vej|vei|veien|gade|katu|tie|kuja|laan|straat|plein|gracht|kade|utca|ulica)"
+)
+_EU_NAME = r"(?:[ \t]+(?:d[aeiou]s?|de[l]?|la|le|les|di|van|von|der)?[ \t]*[^\W\d_][\w'.\-]*){1,4}"
 _NOT_FILLER = r"(?!(?:the|a|an|of|to|and|or|in|on|at|for|from|by|with|down|up|my|your|his|her|our|their|is|was)\b)"
 _NAME_WORD = rf"{_NOT_FILLER}[A-Za-z0-9][A-Za-z0-9'.\-]*"
 _TITLE_WORD = r"(?:[A-Z][A-Za-z'.\-]*|\d+(?:st|nd|rd|th))"
@@ -45,10 +56,15 @@ STREET_ADDRESS = PatternRecognizer(
             rf"(?![\w']){_UNIT}?(?:{_CITY_TAIL})?",
             0.5,
         ),
+        Pattern("eu_street", rf"(?<![\w\-]){_EU_PREFIX}{_EU_NAME}[ \t]*,?[ \t]+\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
+                flags=("IGNORECASE",)),
+        Pattern("eu_compound_street", rf"(?<![\w\-]){_EU_COMPOUND}[ \t]*,?[ \t]+\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
+                flags=("IGNORECASE",)),
         Pattern("po_box", r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ \t]+\d{1,7}\b", 0.6, flags=("IGNORECASE",)),
     ),
     context=("address", "live", "lives", "living", "located", "ship", "shipping", "deliver", "delivery",
              "mail", "mailing", "billing", "residence", "resides", "home", "moved", "street"),
+    strip_trailing=True,  # "12 Main Street." ends a sentence; the dot is not part of the address
     description="House number, up to three name words and a street suffix, optional unit and city/state/ZIP.",
 )  # fmt: skip
 

@@ -1,0 +1,85 @@
+"""Loading the labelled development sets from ../shared/data (never copied into the repo)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(os.environ.get("VEIL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+PII_DEV = DATA / "pii-text-dev"
+
+# Gold labels of the Presidio research sets and WNUT-17, mapped to the evaluation labels. None = not scored.
+GOLD_MAP: dict[str, str | None] = {
+    "PERSON": "PERSON", "ADDRESS": "ADDRESS", "STREET_ADDRESS": "ADDRESS", "ZIP_CODE": "ADDRESS",
+    "LOCATION": "LOCATION", "GPE": "LOCATION", "ORGANIZATION": "ORGANIZATION", "CREDIT_CARD": "CREDIT_CARD",
+    "PHONE_NUMBER": "PHONE_NUMBER", "EMAIL_ADDRESS": "EMAIL_ADDRESS", "US_SSN": "US_SSN", "IBAN_CODE": "IBAN_CODE",
+    "IP_ADDRESS": "IP_ADDRESS", "US_DRIVER_LICENSE": "US_DRIVER_LICENSE", "DATE_TIME": "DATE_TIME",
+    "DOMAIN_NAME": "DOMAIN_NAME", "TITLE": None, "PREFIX": None, "AGE": None, "NRP": None,
+    # WNUT-17
+    "person": "PERSON", "location": "LOCATION", "corporation": "ORGANIZATION", "group": None, "product": None,
+    "creative-work": None,
+}  # fmt: skip
+
+# What each system reports, mapped to the same evaluation labels. Anything else is not scored.
+PRED_MAP: dict[str, str] = {
+    "PERSON": "PERSON", "STREET_ADDRESS": "ADDRESS", "ZIP_CODE": "ADDRESS", "LOCATION": "LOCATION",
+    "ORGANIZATION": "ORGANIZATION", "CREDIT_CARD": "CREDIT_CARD", "PHONE_NUMBER": "PHONE_NUMBER",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS", "US_SSN": "US_SSN", "IBAN_CODE": "IBAN_CODE", "IP_ADDRESS": "IP_ADDRESS",
+    "US_DRIVER_LICENSE": "US_DRIVER_LICENSE", "DATE_TIME": "DATE_TIME", "DOMAIN_NAME": "DOMAIN_NAME",
+    "URL": "DOMAIN_NAME",
+}  # fmt: skip
+
+
+@dataclass
+class Sample:
+    text: str
+    spans: list[tuple[int, int, str | None]]  # gold (start, end, evaluation label or None = ignored)
+
+
+def presidio_set(name: str) -> list[Sample]:
+    rows = json.loads((PII_DEV / name).read_text(encoding="utf-8"))
+    return [
+        Sample(
+            r["full_text"],
+            [(s["start_position"], s["end_position"], GOLD_MAP.get(s["entity_type"])) for s in r["spans"]],
+        )
+        for r in rows
+    ]
+
+
+def wnut(name: str = "emerging.dev.conll") -> list[Sample]:
+    samples: list[Sample] = []
+    for block in (PII_DEV / "wnut17" / name).read_text(encoding="utf-8").split("\n\n"):
+        tokens = [line.split("\t") for line in block.splitlines() if line.strip()]
+        if not tokens:
+            continue
+        text, spans, pos = "", [], 0
+        current: list[int | str] | None = None
+        for tok, tag in tokens:
+            start = pos
+            text += tok + " "
+            pos += len(tok) + 1
+            if tag.startswith("B-"):
+                current = [start, start + len(tok), tag[2:]]
+                spans.append(current)
+            elif tag.startswith("I-") and current is not None:
+                current[1] = start + len(tok)
+            else:
+                current = None
+        samples.append(Sample(text.rstrip(), [(int(s[0]), int(s[1]), GOLD_MAP.get(str(s[2]))) for s in spans]))
+    return samples
+
+
+def short_and_long_texts() -> tuple[list[str], list[str]]:
+    """Short (~70 chars) and long (~1,300 chars) texts built from the generated set."""
+    texts = [s.text for s in presidio_set("generated_large.json")]
+    short = [t for t in texts if 40 <= len(t) <= 100]
+    long_texts, cur = [], ""
+    for t in texts:
+        cur += t + "\n"
+        if len(cur) >= 1300:
+            long_texts.append(cur)
+            cur = ""
+    return short, long_texts
