@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +15,7 @@ FRAGMENTS = st.sampled_from([
     "4111 1111 1111 1111", "john@example.com", "+44 20 7946 0958", "GB82 WEST 1234 5698 7654 32",
     "536-22-1234", "192.168.0.1", "2001:db8::1", "https://x.example.org/a", "12/03/1985", "221B Baker Street",
     "CA 94043", "AKIAIOSFODNN7EXAMPLE", "ssn", "card", "zip", "passport", " ", "\n", "-", ".", "@", ":", "é", "İ",
-    "\U0001f600", "\u200b", "０１２３",
+    "\U0001f600", "\u200b", "０１２３", "４１１１ 1111 1111 1111", "Hauptstraße 5", "ſſn", "\u00a0", "K", "٣",
 ])  # fmt: skip
 TEXTS = st.one_of(st.text(max_size=300), st.lists(st.one_of(FRAGMENTS, st.text(max_size=5)), max_size=30).map("".join))
 
@@ -28,7 +30,7 @@ def _check(text: str, findings: list) -> None:  # type: ignore[type-arg]
         last_end = f.end
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get('VEIL_PROPERTY_EXAMPLES', '300')), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXTS)
 def test_offsets_valid_and_prefilter_exact(regex_detector: Detector, text: str) -> None:
     findings = regex_detector.detect(text)

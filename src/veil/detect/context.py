@@ -9,32 +9,26 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @lru_cache(maxsize=4096)
-def _normalize(words: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
-    singles: set[str] = set()
+def _normalize(words: tuple[str, ...]) -> tuple[dict[str, str], tuple[tuple[str, ...], ...]]:
+    """Accepted single-word forms (word and plurals -> the context word) and multi-word phrases."""
+    forms: dict[str, str] = {}
     phrases: list[tuple[str, ...]] = []
     for word in words:
         parts = tuple(_WORD.findall(word.lower()))
         if len(parts) == 1:
-            singles.add(parts[0])
+            w = parts[0]
+            for form in (w, w + "s", w + "es"):
+                forms.setdefault(form, w)
         elif parts:
             phrases.append(parts)
-    return frozenset(singles), tuple(phrases)
-
-
-def _stem(word: str) -> str:
-    """Plural folding so 'cards' matches 'card' and 'addresses' matches 'address'."""
-    if len(word) > 4 and word.endswith("es") and word[-3] in "sxz":
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    return forms, tuple(phrases)
 
 
 class ContextScorer:
     """Finds context words within ``before`` words before and ``after`` words after a span.
 
-    Words match whole words only ("card" never matches inside "discard"), case-insensitively, with simple
-    plural folding; multi-word phrases ("national insurance") match as consecutive words.
+    Words match whole words only ("card" never matches inside "discard"), case-insensitively, plurals
+    included ("cards", "addresses"); multi-word phrases ("national insurance") match as consecutive words.
     """
 
     def __init__(self, before: int = 6, after: int = 3, chars_per_word: int = 24) -> None:
@@ -46,13 +40,13 @@ class ContextScorer:
         self._span_after = after * chars_per_word
 
     def words_near(self, text: str, start: int, end: int, context: tuple[str, ...]) -> tuple[str, ...]:
-        singles, phrases = _normalize(context)
+        forms, phrases = _normalize(context)
         left = _WORD.findall(text[max(0, start - self._span_before) : start].lower())
         right = _WORD.findall(text[end : end + self._span_after].lower())
         words = (left[-self.before :] if self.before else []) + right[: self.after]
         seen: list[str] = []
         for word in words:
-            if (word in singles or _stem(word) in singles) and word not in seen:
+            if word in forms and word not in seen:
                 seen.append(word)
         for phrase in phrases:
             n = len(phrase)

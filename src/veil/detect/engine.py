@@ -13,7 +13,7 @@ from veil.detect.builtin import BUILTIN
 from veil.detect.context import ContextScorer
 from veil.detect.lists import AllowList, DenyList
 from veil.detect.ner import SpacyRecognizer, ner_available
-from veil.detect.prefilter import Prefilter
+from veil.detect.prefilter import PatternSpec, Prefilter
 from veil.detect.recognizer import PatternRecognizer
 from veil.detect.resolve import resolve
 from veil.errors import ConfigError, InputError
@@ -64,7 +64,7 @@ class Detector:
         active = [r for r in self.recognizers if self.entities is None or r.entity in self.entities]
         self._index = [(r, i) for r in active for i in range(len(r.patterns))]
         self._prefilter = Prefilter(
-            [(p.regex, "IGNORECASE" in p.flags) for r in active for p in r.patterns], enabled=prefilter
+            [PatternSpec(p.regex, p.re_flags) for r in active for p in r.patterns], enabled=prefilter
         )
         self.ner = self._make_ner(ner)
 
@@ -130,10 +130,12 @@ class Detector:
 
     def _regex_tier(self, text: str) -> list[Finding]:
         found: list[Finding] = []
-        index, scorer = self._index, self.scorer
-        for idx in self._prefilter.candidates(text):
+        index, scorer, prefilter = self._index, self.scorer, self._prefilter
+        plan = prefilter.plan(text)
+        for idx in (*plan.whole, *plan.ends):
             rec, pattern = index[idx]
-            found.extend(rec.scan_pattern(pattern, text, scorer))
+            matches = prefilter.finditer(idx, rec.compiled(pattern), text, plan)
+            found.extend(rec.findings(pattern, text, matches, scorer))
         return found
 
     def _finish(self, found: list[Finding]) -> list[Finding]:

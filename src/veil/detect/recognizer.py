@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from veil.detect.context import ContextScorer
@@ -96,9 +96,15 @@ class PatternRecognizer:
 
     def scan_pattern(self, index: int, text: str, scorer: ContextScorer) -> Iterator[Finding]:
         """All findings of pattern ``index`` in ``text``."""
+        return self.findings(index, text, self._compiled[index].finditer(text), scorer)
+
+    def findings(
+        self, index: int, text: str, matches: Iterable[re.Match[str]], scorer: ContextScorer
+    ) -> Iterator[Finding]:
+        """Findings from ``matches`` of pattern ``index`` (validated, context-scored)."""
         pattern = self.patterns[index]
         validate = get_validator(self.validator) if self.validator else None
-        for m in self._compiled[index].finditer(text):
+        for m in matches:
             start, end = m.span(pattern.group)
             if start < 0 or start == end:
                 continue

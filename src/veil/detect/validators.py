@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from veil.errors import RegistryError
 
@@ -38,10 +39,15 @@ def get_validator(name: str) -> Validator:
 
 
 _NON_DIGIT = re.compile(r"\D")
+_SPACE_DASH = re.compile(r"[\s-]")
+_DATE_SEP = re.compile(r"[/.\-]")
+_SEPARATORS = re.compile(r"[\s\-.]")
 
 
 def digits(text: str) -> str:
-    return _NON_DIGIT.sub("", text)
+    """The decimal digits of ``text`` as ASCII ("４１" -> "41": Python's \\d also matches other scripts)."""
+    out = _NON_DIGIT.sub("", text)
+    return out if out.isascii() else "".join(str(int(ch)) for ch in out)
 
 
 def luhn_ok(number: str) -> bool:
@@ -121,7 +127,7 @@ IBAN_LENGTHS: dict[str, int] = {
 
 @register("iban")
 def iban(text: str) -> bool | None:
-    code = re.sub(r"[\s-]", "", text).upper()
+    code = _SPACE_DASH.sub("", text).upper()
     if IBAN_LENGTHS.get(code[:2]) != len(code) or not code.isalnum():
         return False
     rearranged = code[4:] + code[:4]
@@ -224,7 +230,7 @@ def ipv6(text: str) -> bool | None:
 @register("date")
 def date_numeric(text: str) -> bool | None:
     """A numeric date is valid if a year-month-day, day-month-year or month-day-year reading is real."""
-    parts = re.split(r"[/.\-]", text)
+    parts = _DATE_SEP.split(text)
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return None
     a, b, c = (int(p) for p in parts)
@@ -242,10 +248,12 @@ def date_numeric(text: str) -> bool | None:
 
 
 _DATE_LIKE = re.compile(r"(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?|\d\d?[-/.]\d\d?[-/.](?:19|20)?\d\d")
-_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "IL", "CA", "BR", "AU", "ES", "IT", "NL")
+# Regions tried for numbers without a "+" country code (Canada shares the US plan +1).
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "IL", "BR", "AU")
 
 
 @register("phone")
+@lru_cache(maxsize=8192)  # libphonenumber costs ~0.1 ms a call; the same numbers recur in threads and logs
 def phone(text: str) -> bool | None:
     """Valid in some region (or by its + country code) -> True; merely possible -> None; else False."""
     import phonenumbers
@@ -323,5 +331,5 @@ def jwt(text: str) -> bool | None:
 @register("not_repeated")
 def not_repeated(text: str) -> bool | None:
     """Rejects a run of one repeated character (``000000000``, ``xxxxxxxx``)."""
-    core = re.sub(r"[\s\-.]", "", text)
+    core = _SEPARATORS.sub("", text)
     return None if len(set(core)) > 1 else False

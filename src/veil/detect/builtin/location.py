@@ -22,21 +22,22 @@ _EU_PREFIX = (
     r"|ulica|ul\.|aleja|al\.|utca|strada|bulevardul|str\.|odos|leoforos)"
 )
 _EU_COMPOUND = (
-    r"[^\W\d_][\w\-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|ufer|ring|chaussee|gatan|gata|vägen"
+    r"[^\W\d_][\w\-]{0,40}(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|ufer|ring|chaussee|gatan|gata|vägen"
     r"|vej|vei|veien|gade|katu|tie|kuja|laan|straat|plein|gracht|kade|utca|ulica)"
 )
-_EU_NAME = r"(?:[ \t]+(?:d[aeiou]s?|de[l]?|la|le|les|di|van|von|der)?[ \t]*[^\W\d_][\w'.\-]*){1,4}"
+_EU_NAME = r"(?:[ \t]{1,3}(?:d[aeiou]s?|de[l]?|la|le|les|di|van|von|der)?[ \t]{0,3}[^\W\d_][\w'.\-]{0,40}){1,4}"
 _NOT_FILLER = r"(?!(?:the|a|an|of|to|and|or|in|on|at|for|from|by|with|down|up|my|your|his|her|our|their|is|was)\b)"
-_NAME_WORD = rf"{_NOT_FILLER}[A-Za-z0-9][A-Za-z0-9'.\-]*"
-_TITLE_WORD = r"(?:[A-Z][A-Za-z'.\-]*|\d+(?:st|nd|rd|th))"
-_UNIT = r"(?:,?[ \t]*(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|#)\.?[ \t]*#?[A-Za-z0-9\-]{1,6})"
+_NAME_WORD = rf"{_NOT_FILLER}[A-Za-z0-9][A-Za-z0-9'.\-]{{0,40}}"
+_TITLE_WORD = r"(?:[A-Z][A-Za-z'.\-]{0,40}|\d{1,4}(?:st|nd|rd|th))"
+_UNIT = r"(?:,?[ \t]{0,3}(?:apt|apartment|suite|ste|unit|flat|fl|floor|room|rm|#)\.?[ \t]{0,3}#?[A-Za-z0-9\-]{1,6})"
 _STATES = (
     r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY"
     r"|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI)"
 )
 _UK_POSTCODE = r"(?:GIR ?0AA|[A-PR-UWYZ](?:\d[A-HJKPSTUW\d]?|[A-HK-Y]\d[ABEHMNPRVWXY\d]?) ?\d[ABD-HJLNP-UW-Z]{2})"
 _CITY_TAIL = (
-    rf"(?:,?[ \t]+[A-Z][A-Za-z.'\-]+(?:[ \t][A-Z][A-Za-z.'\-]+){{0,2}},?[ \t]+{_STATES}[ \t]+\d{{5}}(?:-\d{{4}})?)"
+    rf"(?:,?[ \t]{{1,3}}[A-Z][A-Za-z.'\-]{{1,40}}(?:[ \t][A-Z][A-Za-z.'\-]{{1,40}}){{0,2}},?[ \t]{{1,3}}{_STATES}"
+    r"[ \t]{1,3}\d{5}(?:-\d{4})?)"
 )
 
 STREET_ADDRESS = PatternRecognizer(
@@ -45,22 +46,22 @@ STREET_ADDRESS = PatternRecognizer(
     patterns=(
         Pattern(
             "us_uk_street",
-            rf"(?<![\w\-.])\d{{1,6}}(?:-\d{{1,4}})?[A-Za-z]?,?[ \t]+(?:{_NAME_WORD}[ \t]+){{1,3}}{_SUFFIX}\.?"
+            rf"(?<![\w\-.])\d{{1,6}}(?:-\d{{1,4}})?[A-Za-z]?,?[ \t]{{1,3}}(?:{_NAME_WORD}[ \t]{{1,3}}){{1,3}}{_SUFFIX}\.?"
             rf"(?![\w']){_UNIT}?(?:{_CITY_TAIL})?",
             0.5,
             flags=("IGNORECASE",),
         ),
         Pattern(
             "us_uk_street_titlecase",
-            rf"(?<![\w\-.])\d{{1,6}}(?:-\d{{1,4}})?[A-Za-z]?,?[ \t]+(?:{_TITLE_WORD}[ \t]+){{1,3}}{_WORD_SUFFIX}"
+            rf"(?<![\w\-.])\d{{1,6}}(?:-\d{{1,4}})?[A-Za-z]?,?[ \t]{{1,3}}(?:{_TITLE_WORD}[ \t]{{1,3}}){{1,3}}{_WORD_SUFFIX}"
             rf"(?![\w']){_UNIT}?(?:{_CITY_TAIL})?",
             0.5,
         ),
-        Pattern("eu_street", rf"(?<![\w\-]){_EU_PREFIX}{_EU_NAME}[ \t]*,?[ \t]+\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
+        Pattern("eu_street", rf"(?<![\w\-]){_EU_PREFIX}{_EU_NAME}[ \t]{{0,3}},?[ \t]{{1,3}}\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
                 flags=("IGNORECASE",)),
-        Pattern("eu_compound_street", rf"(?<![\w\-]){_EU_COMPOUND}[ \t]*,?[ \t]+\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
+        Pattern("eu_compound_street", rf"(?<![\w\-]){_EU_COMPOUND}[ \t]{{0,3}},?[ \t]{{1,3}}\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
                 flags=("IGNORECASE",)),
-        Pattern("po_box", r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ \t]+\d{1,7}\b", 0.6, flags=("IGNORECASE",)),
+        Pattern("po_box", r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ \t]{1,3}\d{1,7}\b", 0.6, flags=("IGNORECASE",)),
     ),
     context=("address", "live", "lives", "living", "located", "ship", "shipping", "deliver", "delivery",
              "mail", "mailing", "billing", "residence", "resides", "home", "moved", "street"),
@@ -78,8 +79,8 @@ US_ZIP = PatternRecognizer(
     patterns=(
         Pattern(
             "zip_after_state",
-            rf"\b{_STATES},?\s+(\d{{5}}(?:-\d{{4}})?)(?![\w\-])",
-            0.6,
+            rf"(?<!\w){_STATES},?\s{{1,3}}(\d{{5}}(?:-\d{{4}})?)(?![\w\-])",  # (?<!\w): faster in hyperscan than \b
+            0.8,
             group=1,
             standalone=True,
         ),
