@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import short_and_long_texts, wnut  # noqa: E402
+from _data import short_and_long_texts, wnut
 
 
 def timed(fn: Callable[[Sequence[str]], object], texts: Sequence[str], repeat: int) -> float:

@@ -158,7 +158,9 @@ class Detector:
         if self.ner is not None:
             self.ner._pipeline()  # load once in the parent; workers inherit it through fork
         _WORKER = self
-        batches = [list(texts[s : s + chunk_size]) for s in range(0, len(texts), chunk_size)]
+        # At least 4 chunks per process, so that no worker idles while the last one finishes.
+        size = max(16, min(chunk_size, -(-len(texts) // (4 * n_process))))
+        batches = [list(texts[s : s + size]) for s in range(0, len(texts), size)]
         out: list[list[Finding]] = []
         try:
             with mp.get_context("fork").Pool(n_process) as pool:

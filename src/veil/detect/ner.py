@@ -68,7 +68,7 @@ class SpacyRecognizer:
         model: str = DEFAULT_MODEL,
         *,
         scores: dict[str, float] | None = None,
-        batch_size: int = 128,
+        batch_size: int = 256,
         max_chunk: int = 100_000,
     ) -> None:
         if batch_size < 1 or max_chunk < 1000:

@@ -1,0 +1,63 @@
+"""The database engine: ``VEIL_DB`` (a SQLAlchemy URL or a file path) or ``.veil/veil.db``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError
+
+from veil.errors import ConfigError
+
+DEFAULT_HOME = ".veil"
+
+
+def veil_home() -> Path:
+    """Where Veil keeps its local state (database, generated key): ``VEIL_HOME`` or ``./.veil``."""
+    return Path(os.environ.get("VEIL_HOME") or DEFAULT_HOME)
+
+
+def default_url() -> str:
+    value = os.environ.get("VEIL_DB")
+    if value and "://" in value:
+        return value
+    path = Path(value) if value else veil_home() / "veil.db"
+    return f"sqlite:///{path}"
+
+
+def open_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default: :func:`default_url`); SQLite gets WAL, a busy timeout and IMMEDIATE writes."""
+    url = url or default_url()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+            _sqlite_setup(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ModuleNotFoundError) as exc:
+        raise ConfigError(f"cannot open database {url!r}: {exc}") from None
+    return engine
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN itself
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # Take the write lock up front: no deadlock when two readers both try to upgrade to writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,59 @@
+"""Vault tables (SQLAlchemy Core). Values are never stored in plain: only ciphertexts and keyed hashes."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+)
+
+metadata = MetaData()
+
+# Data-encryption keys, one per scope (and per data subject when tokens name one), wrapped by the KEK.
+keys = Table(
+    "veil_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(200), nullable=False),
+    Column("subject", String(200), nullable=False, default=""),
+    Column("kek_id", String(32), nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    Column("rotated", DateTime(timezone=True), nullable=True),
+    Column("shredded", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("scope", "subject", name="uq_keys_scope_subject"),
+)
+
+# Pseudonym <-> original value. `lookup` is an HMAC of (entity, value) under the scope key: equality
+# search without the plain value; `ciphertext` is the value under the subject's (or scope's) key.
+tokens = Table(
+    "veil_tokens",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("scope", String(200), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("token", String(200), nullable=False),
+    Column("lookup", LargeBinary(32), nullable=False),
+    Column("subject", String(200), nullable=False, default=""),
+    Column("ciphertext", LargeBinary, nullable=True),
+    Column("created", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    UniqueConstraint("scope", "lookup", name="uq_tokens_scope_lookup"),
+    UniqueConstraint("scope", "token", name="uq_tokens_scope_token"),
+)
+
+# Sequence numbers for counter-style tokens (<PERSON_7>), per scope and entity.
+counters = Table(
+    "veil_counters",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("entity", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False, default=0),
+)
