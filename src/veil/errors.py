@@ -88,3 +88,9 @@ class IntegrityError(VaultError):
     """Stored data or the audit chain failed an integrity check."""
 
     code = "VEIL-420"
+
+
+class KeyShredded(VaultError):
+    """The data key was destroyed (crypto-shredding): what it protected is irreversible."""
+
+    code = "VEIL-430"

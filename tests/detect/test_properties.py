@@ -30,7 +30,11 @@ def _check(text: str, findings: list) -> None:  # type: ignore[type-arg]
         last_end = f.end
 
 
-@settings(max_examples=int(os.environ.get('VEIL_PROPERTY_EXAMPLES', '300')), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("VEIL_PROPERTY_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(text=TEXTS)
 def test_offsets_valid_and_prefilter_exact(regex_detector: Detector, text: str) -> None:
     findings = regex_detector.detect(text)

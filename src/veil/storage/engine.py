@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError
 
 from veil.errors import ConfigError
@@ -59,5 +61,16 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        # Take the write lock up front: no deadlock when two readers both try to upgrade to writers.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no deadlock when two readers both try to upgrade);
+        # readers begin deferred, and in WAL mode never wait for a writer.
+        write = conn.get_execution_options().get("veil_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (SQLite: BEGIN IMMEDIATE); commits on success, rolls back on error."""
+    with engine.connect() as conn:
+        conn.execution_options(veil_write=True)
+        with conn.begin():
+            yield conn
