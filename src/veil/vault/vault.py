@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 
@@ -165,24 +165,18 @@ class Vault:
         return out
 
     @staticmethod
-    def _reserve(conn: object, scope: str, entity: str, count: int) -> int:
+    def _reserve(conn: Connection, scope: str, entity: str, count: int) -> int:
         """Reserve ``count`` sequence numbers; returns the first."""
-        from sqlalchemy.engine import Connection
-
-        assert isinstance(conn, Connection)
         cond = and_(counters.c.scope == scope, counters.c.entity == entity)
-        row = conn.execute(
-            update(counters).where(cond).values(value=counters.c.value + count).returning(counters.c.value)
-        ).first()
+        bump = update(counters).where(cond).values(value=counters.c.value + count).returning(counters.c.value)
+        row = conn.execute(bump).first()
         if row is None:
             try:
                 with conn.begin_nested():
                     conn.execute(insert(counters).values(scope=scope, entity=entity, value=count))
                 return 1
             except SAIntegrityError:
-                row = conn.execute(
-                    update(counters).where(cond).values(value=counters.c.value + count).returning(counters.c.value)
-                ).first()
+                row = conn.execute(bump).first()
                 assert row is not None
         return int(row.value) - count + 1
 
