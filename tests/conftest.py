@@ -19,3 +19,10 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ.setdefault("VEIL_CACHE_DIR", str(tmp_path_factory.getbasetemp().parent / "veil-cache"))
+
+
+@pytest.fixture
+def vault(tmp_path):  # type: ignore[no-untyped-def]
+    from veil.vault import MasterKey, Vault
+
+    return Vault(f"sqlite:///{tmp_path / 'vault.db'}", master_key=MasterKey(b"t" * 32, "test"))

@@ -126,3 +126,12 @@ def test_prefilter_off_gives_the_same_results(regex_detector: Detector) -> None:
 
     text = Path(__file__).read_text(encoding="utf-8")
     assert Detector(ner=False, prefilter=False).detect(text) == regex_detector.detect(text)
+
+
+def test_every_mention_of_a_detected_value_is_reported(regex_detector: Detector) -> None:
+    text = "call +44 20 7946 0958 or IBAN GB82 WEST 1234 5698 7654 32+44 20 7946 0958 again"
+    phones = [f.start for f in regex_detector.detect(text) if f.entity == "PHONE_NUMBER"]
+    assert len(phones) == 2  # the second one is glued to the IBAN and found as a mention of the first
+    # a value inside a longer word or number is not a mention
+    found = regex_detector.detect("card 4111 1111 1111 1111 and 94111 1111 1111 11112")
+    assert [(f.entity, f.start) for f in found] == [("CREDIT_CARD", 5)]

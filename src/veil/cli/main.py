@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from veil.cli import scan
+from veil.cli import anonymize, scan
 from veil.errors import VeilError
 
 app = typer.Typer(
@@ -18,6 +18,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("scan")(scan.scan)
+app.command("anonymize")(anonymize.anonymize)
+app.command("restore")(anonymize.restore)
+app.add_typer(anonymize.policy_app, name="policy")
 
 err = Console(stderr=True)
 

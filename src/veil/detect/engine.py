@@ -12,6 +12,7 @@ from veil.detect.address import complete_addresses
 from veil.detect.builtin import BUILTIN
 from veil.detect.context import ContextScorer
 from veil.detect.lists import AllowList, DenyList
+from veil.detect.mentions import propagate
 from veil.detect.ner import SpacyRecognizer, ner_available
 from veil.detect.prefilter import PatternSpec, Prefilter
 from veil.detect.recognizer import PatternRecognizer
@@ -32,6 +33,7 @@ class Detector:
     regex tier only, or pass a configured :class:`SpacyRecognizer`. ``entities`` limits what is reported.
     ``thresholds`` sets a minimum score per entity (``default_threshold`` for the rest).
     ``prefilter=False`` runs every pattern on every text (same results, slower; for tests and debugging).
+    ``propagate`` (default on) reports every other occurrence of a detected value in the same text.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class Detector:
         deny: DenyList | Mapping[str, Iterable[str]] | None = None,
         context: ContextScorer | None = None,
         prefilter: bool = True,
+        propagate: bool = True,
     ) -> None:
         self.recognizers = tuple(BUILTIN if recognizers is None else recognizers)
         names = [r.name for r in self.recognizers]
@@ -61,6 +64,7 @@ class Detector:
         self.allow = allow if isinstance(allow, AllowList) else AllowList(allow or ())
         self.deny = deny if isinstance(deny, DenyList) else DenyList(deny or {})
         self.scorer = context or ContextScorer()
+        self.propagate = propagate
         active = [r for r in self.recognizers if self.entities is None or r.entity in self.entities]
         self._index = [(r, i) for r in active for i in range(len(r.patterns))]
         self._prefilter = Prefilter(
@@ -125,7 +129,12 @@ class Detector:
                 found.extend(self.deny.find(text))
             if ner is not None:
                 found.extend(ner[i])
-            results.append(complete_addresses(text, self._finish(found)))
+            finished = self._finish(found)
+            if self.propagate and finished:
+                more = propagate(text, finished)
+                if more:
+                    finished = resolve([*finished, *more])
+            results.append(complete_addresses(text, finished))
         return results
 
     def _regex_tier(self, text: str) -> list[Finding]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from veil.errors import ConfigError
 
 DEFAULT_FORMAT = "<{entity}_{n}>"
-_OPEN = r"[<\[({«]?[ ]?"
-_CLOSE = r"[ ]?[>\])}»]?"
+_OPEN = r"(?:[<\[({«][ ]?)?"  # a space is absorbed only together with a bracket
+_CLOSE = r"(?:[ ]?[>\])}»])?"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,285 @@
+"""The Anonymizer: detect -> policy -> transform, and ``restore`` for the reversible part.
+
+Findings of all texts in a batch are grouped by operator and entity, so each operator runs once per batch
+(pseudonymization: one vault call). ``restore`` finds the policy's tokens even when a model changed their case,
+brackets or separators ("<PERSON_1>" -> "[person 1]") and replaces them with the original values.
+
+Exactness: text that already *looks like* a token (``Person 1``, ``<EMAIL_ADDRESS_3>``) is itself pseudonymized
+as ``VEIL_TOKEN``, so ``restore(anonymize(x)) == x`` for every input under a reversible policy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from veil.detect import Detector
+from veil.detect.builtin import BUILTIN
+from veil.detect.custom import load_recognizer_file
+from veil.detect.recognizer import PatternRecognizer
+from veil.errors import IntegrityError, VeilError
+from veil.policy import Policy, Rule
+from veil.transform.base import Operator, TransformContext
+from veil.transform.encrypt import FINDER as ENCRYPTED
+from veil.transform.encrypt import decrypt
+from veil.transform.pseudonymize import Pseudonymize
+from veil.types import Explanation, Finding
+from veil.vault import DEFAULT_FORMAT, TokenFormat, Vault
+
+LOOKALIKE = "VEIL_TOKEN"
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What was done to one finding (offsets refer to the original text)."""
+
+    entity: str
+    start: int
+    end: int
+    operator: str
+    replacement: str
+    score: float
+    recognizer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Anonymized:
+    text: str
+    items: tuple[Applied, ...]
+
+
+def detector_for(policy: Policy) -> Detector:
+    d = policy.detection
+    custom: list[PatternRecognizer] = []
+    deny = dict(d.deny)
+    allow = list(d.allow)
+    thresholds = dict(d.thresholds)
+    if d.recognizers:
+        spec, custom = load_recognizer_file(Path(d.recognizers))
+        deny.update(spec.deny)
+        allow.extend(spec.allow)
+        thresholds = {**spec.thresholds, **thresholds}
+    return Detector([*BUILTIN, *custom], ner=d.ner, entities=d.entities, thresholds=thresholds,
+                    default_threshold=d.threshold, allow=allow, deny=deny)  # fmt: skip
+
+
+class Anonymizer:
+    def __init__(self, policy: Policy, *, vault: Vault | None = None, detector: Detector | None = None) -> None:
+        self.policy = policy
+        self._vault = vault
+        self.detector = detector or detector_for(policy)
+        self._operators: dict[tuple[str, str | None], Operator] = {}
+
+    @cached_property
+    def vault(self) -> Vault:
+        return self._vault or Vault()
+
+    @cached_property
+    def context(self) -> TransformContext:
+        return TransformContext(vault=self.vault, scope=self.policy.scope, locale=self.policy.locale)
+
+    def _operator(self, entity: str, purpose: str | None) -> Operator:
+        key = (entity, purpose)
+        op = self._operators.get(key)
+        if op is None:
+            op = self.policy.rule_for(entity, purpose).build()
+            self._operators[key] = op
+        return op
+
+    # -- token formats in use --------------------------------------------------------------------------
+    @cached_property
+    def _formats(self) -> list[TokenFormat]:
+        rules = [self.policy.default, *self.policy.entities.values()]
+        found = {TokenFormat(DEFAULT_FORMAT)}
+        for rule in rules:
+            if rule.operator == "pseudonymize":
+                found.add(TokenFormat(str(rule.params.get("format", DEFAULT_FORMAT))))
+        return sorted(found, key=lambda f: f.template)
+
+    @cached_property
+    def _entity_names(self) -> dict[str, str]:
+        names = {r.entity for r in self.detector.recognizers} | set(self.policy.entities) | {LOOKALIKE}
+        names |= {"PERSON", "LOCATION", "ORGANIZATION", "NRP"}
+        return {n.replace("_", "").upper(): n for n in names}
+
+    @cached_property
+    def _finders(self) -> list[tuple[TokenFormat, re.Pattern[str]]]:
+        entities = sorted(set(self._entity_names.values()))
+        return [(f, f.finder(entities)) for f in self._formats]
+
+    @property
+    def reversible(self) -> bool:
+        return self.policy.reversible
+
+    # -- anonymize -------------------------------------------------------------------------------------
+    def anonymize(self, text: str, purpose: str | None = None) -> Anonymized:
+        return self.anonymize_many([text], purpose)[0]
+
+    def anonymize_many(self, texts: list[str], purpose: str | None = None, *, n_process: int = 1) -> list[Anonymized]:
+        if purpose is not None:
+            self.policy.purpose(purpose)  # unknown purpose: a clear error before any work
+        found = self.detector.detect_many(texts, n_process=n_process)
+        return self.apply(texts, found, purpose)
+
+    def _lookalikes(self, text: str) -> list[Finding]:
+        out = []
+        for finder in [*(f for _, f in self._finders), ENCRYPTED]:
+            for m in finder.finditer(text):
+                out.append(Finding(LOOKALIKE, m.start(), m.end(), 1.0, m.group(),
+                                   Explanation(recognizer="token_lookalike", base_score=1.0)))  # fmt: skip
+        return out
+
+    def apply(self, texts: list[str], findings: list[list[Finding]], purpose: str | None = None) -> list[Anonymized]:
+        """Apply the policy to given findings (one list per text)."""
+        from veil.detect.resolve import resolve
+
+        per_text: list[list[Finding]] = []
+        for text, fs in zip(texts, findings, strict=True):
+            look = self._lookalikes(text)
+            per_text.append(resolve([*fs, *look]) if look else fs)
+        groups: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        for ti, fs in enumerate(per_text):
+            for fi, f in enumerate(fs):
+                groups[(f.entity, "lookalike" if f.entity == LOOKALIKE else "policy")].append((ti, fi))
+        replaced: dict[tuple[int, int], tuple[str, str]] = {}
+        for (entity, kind), refs in groups.items():
+            op: Operator = Pseudonymize() if kind == "lookalike" else self._operator(entity, purpose)
+            values = [per_text[ti][fi].value for ti, fi in refs]
+            outs = op.apply_many(values, entity, self.context)
+            for ref, out in zip(refs, outs, strict=True):
+                replaced[ref] = (out, op.name)
+        results = []
+        for ti, (text, fs) in enumerate(zip(texts, per_text, strict=True)):
+            chosen = [replaced[(ti, fi)] for fi in range(len(fs))]
+            out, fs, chosen = self._make_restorable(text, fs, chosen)
+            items = tuple(Applied(f.entity, f.start, f.end, name, rep, f.score, f.recognizer)
+                          for f, (rep, name) in zip(fs, chosen, strict=True))  # fmt: skip
+            results.append(Anonymized(out, items))
+        return results
+
+    def _make_restorable(
+        self, text: str, fs: list[Finding], chosen: list[tuple[str, str]]
+    ) -> tuple[str, list[Finding], list[tuple[str, str]]]:
+        """The output text, made so that ``restore`` finds exactly the tokens that were put in.
+
+        Two things can break that: a token without brackets running into the text next to it ("...1111A"), and
+        original text that becomes token-like only beside a replacement ("<CREDIT_CARD_1>EMAIL_ADDRESS-1").
+        The first gets brackets, the second is pseudonymized as a look-alike too.
+        """
+        reversible = ("pseudonymize", "encrypt")
+        for _ in range(4):
+            out, spans, gaps = _assemble(text, fs, chosen)
+            if not any(name in reversible for _, name in chosen) and not self._spans(out):
+                return out, fs, chosen
+            found = {(s, e): tok for s, e, _, tok in self._spans(out)}
+            expected: set[tuple[int, int]] = set()
+            bad = []
+            for fi, ((start, end), (rep, name)) in enumerate(zip(spans, chosen, strict=True)):
+                if name not in reversible:
+                    continue
+                expected.add((start, end))
+                unwrapped = rep[1:-1] if rep.startswith("<") and rep.endswith(">") else rep
+                if found.get((start, end)) not in (rep, unwrapped):
+                    bad.append(fi)
+            extras = [_to_original(s, e, gaps) for (s, e) in found if (s, e) not in expected]
+            if not bad and not extras:
+                return out, fs, chosen
+            for fi in bad:  # "<token>": a bracket cannot run into the text around it
+                rep, name = chosen[fi]
+                chosen[fi] = (rep if rep.startswith("<") else f"<{rep}>", name)
+            new = [x for x in extras if x is not None]
+            if new:
+                why = Explanation(recognizer="token_lookalike", base_score=1.0)
+                look = [Finding(LOOKALIKE, s, e, 1.0, text[s:e], why) for s, e in new]
+                tokens = Pseudonymize().apply_many([f.value for f in look], LOOKALIKE, self.context)
+                added = [(f, (t, "pseudonymize")) for f, t in zip(look, tokens, strict=True)]
+                merged = sorted([*zip(fs, chosen, strict=True), *added], key=lambda pair: pair[0].start)
+                fs = [f for f, _ in merged]
+                chosen = [c for _, c in merged]
+        raise VeilError(
+            "cannot write restorable tokens for this text: they run into the text around them",
+            hint="use a bracketed token format such as '<{entity}_{n}>'",
+        )
+
+    def _spans(self, text: str) -> list[tuple[int, int, str, str]]:
+        """Token-like spans ``restore`` acts on: (start, end, "token" | "enc", canonical token)."""
+        spans: list[tuple[int, int, str, str]] = []
+        for fmt, finder in self._finders:
+            for m in finder.finditer(text):
+                token = fmt.canonical(m, self._entity_names)
+                if token is not None:
+                    spans.append((m.start(), m.end(), "token", token))
+        for m in ENCRYPTED.finditer(text):
+            spans.append((m.start(), m.end(), "enc", m.group()))
+        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+        chosen, last = [], -1
+        for sp in spans:
+            if sp[0] >= last:
+                chosen.append(sp)
+                last = sp[1]
+        return chosen
+
+    def restore(self, text: str) -> str:
+        """Replace tokens (pseudonyms, ``enc:`` values) with the originals; unknown tokens stay as they are."""
+        chosen = self._spans(text)
+        if not chosen:
+            return text
+        values = self.vault.detokenize_many(self.policy.scope, [s[3] for s in chosen if s[2] == "token"])
+        parts, pos = [], 0
+        for start, end, kind, token in chosen:
+            if kind == "token":
+                original = values.get(token)
+            else:
+                try:
+                    original = decrypt(token, self.context)
+                except IntegrityError:
+                    original = None
+            if original is None:
+                continue
+            parts.append(text[pos:start])
+            parts.append(original)
+            pos = end
+        parts.append(text[pos:])
+        return "".join(parts)
+
+
+Gap = tuple[int, int, int]  # output start, output end, original start of a piece of unchanged text
+
+
+def _assemble(
+    text: str, fs: list[Finding], chosen: list[tuple[str, str]]
+) -> tuple[str, list[tuple[int, int]], list[Gap]]:
+    """The output text, where each replacement landed in it, and where the unchanged text landed."""
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    gaps: list[Gap] = []
+    pos = 0
+    length = 0
+    for f, (rep, _) in zip(fs, chosen, strict=True):
+        gap = text[pos : f.start]
+        gaps.append((length, length + len(gap), pos))
+        parts.append(gap)
+        length += len(gap)
+        parts.append(rep)
+        spans.append((length, length + len(rep)))
+        length += len(rep)
+        pos = f.end
+    gaps.append((length, length + len(text) - pos, pos))
+    parts.append(text[pos:])
+    return "".join(parts), spans, gaps
+
+
+def _to_original(start: int, end: int, gaps: list[Gap]) -> tuple[int, int] | None:
+    """Original offsets of an output span lying inside unchanged text (None if it touches a replacement)."""
+    for g_start, g_end, orig in gaps:
+        if g_start <= start and end <= g_end:
+            return orig + start - g_start, orig + end - g_start
+    return None
+
+
+def rule_summary(rule: Rule) -> str:
+    params = ", ".join(f"{k}={v!r}" for k, v in rule.params.items())
+    return f"{rule.operator}({params})" if params else rule.operator

@@ -1,0 +1,91 @@
+"""The policy: a YAML file a person can read, diff and review. The same policy drives the CLI, API and proxy."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from veil.errors import ConfigError
+from veil.transform.base import Operator, make_operator
+
+EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Rule(BaseModel):
+    """``{operator: NAME, <parameters of that operator>}``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    operator: str
+
+    @model_validator(mode="after")
+    def _check_operator(self) -> Rule:
+        try:
+            make_operator(self.operator, self.params)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def build(self) -> Operator:
+        return make_operator(self.operator, self.params)
+
+
+class Detection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    threshold: Score = 0.35
+    thresholds: dict[EntityName, Score] = {}
+    entities: list[EntityName] | None = None
+    ner: bool | Literal["auto"] = "auto"
+    recognizers: str | None = Field(default=None, description="YAML file of custom recognizers, relative to the policy")
+    allow: list[str] = []
+    deny: dict[EntityName, list[str]] = {}
+
+
+class Purpose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    keep: list[EntityName] = Field(default=[], description="entities this purpose may see as they are")
+    columns: list[str] = Field(default=[], description="table columns this purpose needs (others are dropped)")
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: Literal[1] = 1
+    scope: str = Field(default="default", min_length=1, max_length=200, description="pseudonym scope")
+    locale: str = "en_US"
+    detection: Detection = Detection()
+    default: Rule = Rule(operator="replace")
+    entities: dict[EntityName, Rule] = {}
+    purposes: dict[str, Purpose] = {}
+
+    @field_validator("purposes")
+    @classmethod
+    def _purpose_names(cls, value: dict[str, Purpose]) -> dict[str, Purpose]:
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_\-]*", name):
+                raise ValueError(f"purpose name '{name}' must be lower-case letters, digits, '-' or '_'")
+        return value
+
+    def rule_for(self, entity: str, purpose: str | None = None) -> Rule:
+        if purpose is not None and entity in self.purpose(purpose).keep:
+            return Rule(operator="keep")
+        return self.entities.get(entity, self.default)
+
+    def purpose(self, name: str) -> Purpose:
+        try:
+            return self.purposes[name]
+        except KeyError:
+            known = ", ".join(sorted(self.purposes)) or "none defined"
+            raise ConfigError(f"unknown purpose '{name}' (policy purposes: {known})") from None
+
+    @property
+    def reversible(self) -> bool:
+        """True when every rule can be undone by ``restore`` (pseudonymize, encrypt or keep)."""
+        rules = [self.default, *self.entities.values()]
+        return all(r.operator in ("pseudonymize", "encrypt", "keep") for r in rules)
