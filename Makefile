@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml requirements/models.txt
 install: $(STAMP)
 
 demo: install
-	@echo "== veil scan examples/sample.txt (exit 1 means: personal data found)"
+	@echo "== 1. scan: what personal data is in examples/sample.txt (exit code 1 means: found)"
 	$(BIN)/veil scan examples/sample.txt; test $$? -le 1
+	@echo "== 2. anonymize with examples/policy.yaml (vault: embedded SQLite in .veil/)"
+	$(BIN)/veil anonymize examples/sample.txt --policy examples/policy.yaml --out .veil/sample.anonymized.txt
+	cat .veil/sample.anonymized.txt
+	@echo "== 3. restore the pseudonyms (the policy redacted the secrets: they stay removed)"
+	$(BIN)/veil restore .veil/sample.anonymized.txt --policy examples/policy.yaml
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -37,6 +42,8 @@ $(VENV)/.bench: $(STAMP)
 bench: $(VENV)/.bench
 	$(BIN)/python bench/pii_accuracy.py
 	$(BIN)/python bench/pii_speed.py
+	$(BIN)/python bench/anonymize_speed.py
+	$(BIN)/python bench/vault_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -114,6 +114,18 @@ class Anonymizer:
     def reversible(self) -> bool:
         return self.policy.reversible
 
+    @cached_property
+    def _has_reversible_rules(self) -> bool:
+        """Only then can restore run, and only then do token look-alikes matter."""
+        rules = [self.policy.default, *self.policy.entities.values()]
+        return any(r.operator in ("pseudonymize", "encrypt") for r in rules)
+
+    @cached_property
+    def _maybe_token(self) -> re.Pattern[str]:
+        """A cheap test every token (and enc: value) passes: a digit, or a run of hex digits."""
+        hex_run = min((f.hash_length for f in self._formats if f.hash_length), default=0)
+        return re.compile(rf"\d|[0-9a-fA-F]{{{hex_run}}}|enc:") if hex_run else re.compile(r"\d|enc:")
+
     # -- anonymize -------------------------------------------------------------------------------------
     def anonymize(self, text: str, purpose: str | None = None) -> Anonymized:
         return self.anonymize_many([text], purpose)[0]
@@ -125,6 +137,8 @@ class Anonymizer:
         return self.apply(texts, found, purpose)
 
     def _lookalikes(self, text: str) -> list[Finding]:
+        if not self._has_reversible_rules or not self._maybe_token.search(text):
+            return []
         out = []
         for finder in [*(f for _, f in self._finders), ENCRYPTED]:
             for m in finder.finditer(text):
@@ -172,8 +186,8 @@ class Anonymizer:
         reversible = ("pseudonymize", "encrypt")
         for _ in range(4):
             out, spans, gaps = _assemble(text, fs, chosen)
-            if not any(name in reversible for _, name in chosen) and not self._spans(out):
-                return out, fs, chosen
+            if not any(name in reversible for _, name in chosen):
+                return out, fs, chosen  # nothing reversible was written: restore has nothing to find
             found = {(s, e): tok for s, e, _, tok in self._spans(out)}
             expected: set[tuple[int, int]] = set()
             bad = []
@@ -207,6 +221,8 @@ class Anonymizer:
     def _spans(self, text: str) -> list[tuple[int, int, str, str]]:
         """Token-like spans ``restore`` acts on: (start, end, "token" | "enc", canonical token)."""
         spans: list[tuple[int, int, str, str]] = []
+        if not self._maybe_token.search(text):
+            return spans
         for fmt, finder in self._finders:
             for m in finder.finditer(text):
                 token = fmt.canonical(m, self._entity_names)
