@@ -72,14 +72,18 @@ def wnut(name: str = "emerging.dev.conll") -> list[Sample]:
     return samples
 
 
+def join_long(texts: list[str], size: int = 1300) -> list[str]:
+    """Consecutive texts joined by newlines into documents of about ``size`` characters."""
+    out, cur = [], ""
+    for t in texts:
+        cur += t + "\n"
+        if len(cur) >= size:
+            out.append(cur)
+            cur = ""
+    return out
+
+
 def short_and_long_texts() -> tuple[list[str], list[str]]:
     """Short (~70 chars) and long (~1,300 chars) texts built from the generated set."""
     texts = [s.text for s in presidio_set("generated_large.json")]
-    short = [t for t in texts if 40 <= len(t) <= 100]
-    long_texts, cur = [], ""
-    for t in texts:
-        cur += t + "\n"
-        if len(cur) >= 1300:
-            long_texts.append(cur)
-            cur = ""
-    return short, long_texts
+    return [t for t in texts if 40 <= len(t) <= 100], join_long(texts)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import short_and_long_texts, wnut
+from _data import join_long, short_and_long_texts, wnut
 
 
 def timed(fn: Callable[[Sequence[str]], object], texts: Sequence[str], repeat: int) -> float:
@@ -42,13 +42,7 @@ def main() -> None:
     from veil.detect import Detector
 
     short, long_dense = short_and_long_texts()
-    tweets = [s.text for s in wnut("wnut17train.conll")]
-    long_sparse, cur = [], ""
-    for t in tweets:
-        cur += t + "\n"
-        if len(cur) >= 1300:
-            long_sparse.append(cur)
-            cur = ""
+    long_sparse = join_long([s.text for s in wnut("wnut17train.conll")])
     corpora = {"short": short, "long": long_dense, "long sparse (tweets)": long_sparse}
     prose = prose_texts()
     if prose:

@@ -30,6 +30,20 @@ log = logging.getLogger(__name__)
 KEY_BYTES = 32
 
 
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-256-GCM with a random 96-bit nonce: ``nonce || ciphertext || tag``."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def open_sealed(key: bytes, blob: bytes, aad: bytes, failure: str) -> bytes:
+    """The plaintext of :func:`seal`'s output; an :class:`IntegrityError` saying ``failure`` if it does not verify."""
+    try:
+        return AESGCM(key).decrypt(blob[:12], blob[12:], aad)
+    except InvalidTag:
+        raise IntegrityError(failure) from None
+
+
 @dataclass(frozen=True)
 class MasterKey:
     """The key-encryption key and its public identifier (first 16 hex chars of its SHA-256)."""
@@ -46,16 +60,11 @@ class MasterKey:
         return hashlib.sha256(b"veil-kek-id" + self.key).hexdigest()[:16]
 
     def wrap(self, dek: bytes, aad: bytes) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + AESGCM(self.key).encrypt(nonce, dek, aad)
+        return seal(self.key, dek, aad)
 
     def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
-        try:
-            return AESGCM(self.key).decrypt(wrapped[:12], wrapped[12:], aad)
-        except InvalidTag:
-            raise IntegrityError(
-                "a data key could not be unwrapped: wrong master key, or the key record was tampered with"
-            ) from None
+        return open_sealed(self.key, wrapped, aad, "a data key could not be unwrapped: wrong master key, or the "
+                           "key record was tampered with")  # fmt: skip
 
     @staticmethod
     def generate() -> bytes:
@@ -114,14 +123,11 @@ class ScopeKeys:
         return cls(hkdf(b"veil/encryption"), hkdf(b"veil/lookup"), hkdf(b"veil/hash"), hkdf(b"veil/siv", 64))
 
     def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + AESGCM(self.encryption).encrypt(nonce, plaintext, aad)
+        return seal(self.encryption, plaintext, aad)
 
     def decrypt(self, blob: bytes, aad: bytes) -> bytes:
-        try:
-            return AESGCM(self.encryption).decrypt(blob[:12], blob[12:], aad)
-        except InvalidTag:
-            raise IntegrityError("a stored value failed authentication: wrong key or tampered ciphertext") from None
+        return open_sealed(self.encryption, blob, aad, "a stored value failed authentication: wrong key or "
+                           "tampered ciphertext")  # fmt: skip
 
     def encrypt_deterministic(self, plaintext: bytes, aad: bytes) -> bytes:
         return AESSIV(self.siv).encrypt(plaintext, [aad])
