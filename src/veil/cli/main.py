@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from veil.cli import anonymize, scan
+from veil.cli import anonymize, keys, scan
 from veil.errors import VeilError
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app.command("scan")(scan.scan)
 app.command("anonymize")(anonymize.anonymize)
 app.command("restore")(anonymize.restore)
 app.add_typer(anonymize.policy_app, name="policy")
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(keys.audit_app, name="audit")
 
 err = Console(stderr=True)
 

@@ -57,3 +57,21 @@ counters = Table(
     Column("entity", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False, default=0),
 )
+
+# Tamper-evident audit log: each record's `digest` is an HMAC (key derived from the master key) over the previous
+# record's digest and this record's canonical JSON. No raw personal data goes into `details`.
+audit = Table(
+    "veil_audit",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("scope", String(200), nullable=False, default=""),
+    Column("subject", String(200), nullable=False, default=""),
+    Column("purpose", String(200), nullable=False, default=""),
+    Column("result", String(40), nullable=False),
+    Column("details", String, nullable=False, default="{}"),
+    Column("prev", LargeBinary(32), nullable=False),
+    Column("digest", LargeBinary(32), nullable=False),
+)

@@ -63,8 +63,12 @@ class MasterKey:
         return seal(self.key, dek, aad)
 
     def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
-        return open_sealed(self.key, wrapped, aad, "a data key could not be unwrapped: wrong master key, or the "
-                           "key record was tampered with")  # fmt: skip
+        return open_sealed(
+            self.key,
+            wrapped,
+            aad,
+            "a data key could not be unwrapped: wrong master key, or the key record was tampered with",
+        )
 
     @staticmethod
     def generate() -> bytes:
@@ -91,19 +95,46 @@ def load_master_key(*, create: bool = True) -> MasterKey:
         return MasterKey(_decode(value, "VEIL_MASTER_KEY"), "VEIL_MASTER_KEY")
     path = Path(os.environ.get("VEIL_KEY_FILE") or veil_home() / "master.key")
     if path.exists():
-        try:
-            return MasterKey(_decode(path.read_text(), str(path)), str(path))
-        except OSError as exc:
-            raise ConfigError(f"cannot read the master key file {path}: {exc.strerror}") from None
+        return read_key_file(path)
     if not create:
         raise ConfigError(f"no master key: set VEIL_MASTER_KEY or create {path}", hint="veil keys init")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    key = write_key_file(path)
+    log.warning("created a new master key in %s: back it up and keep it away from the database", path)
+    return key
+
+
+def load_previous_keys() -> list[MasterKey]:
+    """Older master keys still accepted for unwrapping during a rotation (``VEIL_MASTER_KEY_PREVIOUS``)."""
+    value = os.environ.get("VEIL_MASTER_KEY_PREVIOUS", "")
+    return [
+        MasterKey(_decode(v, "VEIL_MASTER_KEY_PREVIOUS"), "VEIL_MASTER_KEY_PREVIOUS")
+        for v in value.split(",")
+        if v.strip()
+    ]
+
+
+def read_key_file(path: str | Path) -> MasterKey:
+    p = Path(path)
+    try:
+        return MasterKey(_decode(p.read_text(), str(p)), str(p))
+    except FileNotFoundError:
+        raise ConfigError(f"key file not found: {p}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the key file {p}: {exc.strerror}") from None
+
+
+def write_key_file(path: str | Path) -> MasterKey:
+    """A new random master key in a new file (mode 0600); refuses to overwrite."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
     key = MasterKey.generate()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"{p} exists: a key file is never overwritten") from None
     with os.fdopen(fd, "w") as fh:
         fh.write(MasterKey.encode(key) + "\n")
-    log.warning("created a new master key in %s: back it up and keep it away from the database", path)
-    return MasterKey(key, str(path))
+    return MasterKey(key, str(p))
 
 
 @dataclass(frozen=True)
@@ -126,8 +157,9 @@ class ScopeKeys:
         return seal(self.encryption, plaintext, aad)
 
     def decrypt(self, blob: bytes, aad: bytes) -> bytes:
-        return open_sealed(self.encryption, blob, aad, "a stored value failed authentication: wrong key or "
-                           "tampered ciphertext")  # fmt: skip
+        return open_sealed(
+            self.encryption, blob, aad, "a stored value failed authentication: wrong key or tampered ciphertext"
+        )
 
     def encrypt_deterministic(self, plaintext: bytes, aad: bytes) -> bytes:
         return AESSIV(self.siv).encrypt(plaintext, [aad])

@@ -14,24 +14,34 @@ from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.exc import OperationalError
 
-from veil.errors import ConfigError, KeyShredded, VaultError
+from veil.errors import ConfigError, IntegrityError, KeyShredded, VaultError
 from veil.storage.engine import default_url, open_engine, write_tx
 from veil.storage.schema import counters, keys, metadata, tokens
+from veil.vault.audit import AuditLog
 from veil.vault.formats import TokenFormat
-from veil.vault.keys import MasterKey, ScopeKeys, load_master_key
+from veil.vault.keys import MasterKey, ScopeKeys, load_master_key, load_previous_keys
 
 log = logging.getLogger(__name__)
 _BATCH = 500
+AUDIT_SCOPE = "__veil_audit__"
 _SEP = b"\x1f"
 
 
 class Vault:
     """Envelope-encrypted token store and key service on SQLite (default) or PostgreSQL."""
 
-    def __init__(self, url: str | None = None, *, master_key: MasterKey | None = None, cache_size: int = 200_000):
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        master_key: MasterKey | None = None,
+        previous_keys: Sequence[MasterKey] | None = None,
+        cache_size: int = 200_000,
+    ):
         self.url = url or default_url()
         self.engine: Engine = open_engine(self.url)
         self.master = master_key or load_master_key(create=self.url.startswith("sqlite"))
+        self.previous = list(previous_keys if previous_keys is not None else load_previous_keys())
         try:
             metadata.create_all(self.engine)
         except OperationalError as exc:
@@ -39,6 +49,20 @@ class Vault:
         self._scope_keys: dict[tuple[str, str], ScopeKeys] = {}
         self._cache: OrderedDict[tuple[str, bytes], str] = OrderedDict()
         self._cache_size = cache_size
+
+    @property
+    def audit(self) -> AuditLog:
+        """The tamper-evident log; its key is a vault data key, so it survives master-key rotation."""
+        return AuditLog(self.engine, self.scope_keys(AUDIT_SCOPE).hashing)
+
+    def _kek(self, kek_id: str) -> MasterKey:
+        for key in (self.master, *self.previous):
+            if key.kek_id == kek_id:
+                return key
+        raise IntegrityError(
+            f"a data key is wrapped by master key {kek_id}, which is neither the current nor a previous one",
+            hint="set VEIL_MASTER_KEY_PREVIOUS to the old key while a rotation is under way",
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -61,19 +85,27 @@ class Vault:
         for _ in range(5):
             with write_tx(self.engine) as conn:
                 row = conn.execute(
-                    select(keys.c.wrapped, keys.c.shredded).where(keys.c.scope == scope, keys.c.subject == subject)
+                    select(keys.c.wrapped, keys.c.shredded, keys.c.kek_id).where(
+                        keys.c.scope == scope, keys.c.subject == subject
+                    )
                 ).first()
                 if row is None:
                     dek = MasterKey.generate()
                     try:
-                        conn.execute(insert(keys).values(scope=scope, subject=subject, kek_id=self.master.kek_id,
-                                                         wrapped=self.master.wrap(dek, aad)))  # fmt: skip
+                        conn.execute(
+                            insert(keys).values(
+                                scope=scope,
+                                subject=subject,
+                                kek_id=self.master.kek_id,
+                                wrapped=self.master.wrap(dek, aad),
+                            )
+                        )
                     except SAIntegrityError:
                         continue  # created concurrently: read it back
                     break
                 if row.shredded is not None:
                     raise KeyShredded(f"the key of subject '{subject}' in scope '{scope}' was shredded")
-                dek = self.master.unwrap(row.wrapped, aad)
+                dek = self._kek(row.kek_id).unwrap(row.wrapped, aad)
                 break
         else:  # pragma: no cover - five lost races in a row
             raise VaultError(f"could not create the data key of scope '{scope}'")
@@ -157,8 +189,16 @@ class Vault:
                     token = tf.render(entity, first + i, lk.hex())
                     value = todo[lk][1].encode("utf-8", "surrogatepass")
                     blob = value_keys.encrypt(value, scope.encode() + _SEP + token.encode())
-                    new_rows.append({"scope": scope, "entity": entity, "token": token, "lookup": lk,
-                                     "subject": subject, "ciphertext": blob})  # fmt: skip
+                    new_rows.append(
+                        {
+                            "scope": scope,
+                            "entity": entity,
+                            "token": token,
+                            "lookup": lk,
+                            "subject": subject,
+                            "ciphertext": blob,
+                        }
+                    )
                     out[lk] = token
             for start in range(0, len(new_rows), _BATCH):
                 conn.execute(insert(tokens), new_rows[start : start + _BATCH])
@@ -185,9 +225,22 @@ class Vault:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    def detokenize_many(self, scope: str, token_values: Iterable[str]) -> dict[str, str]:
-        """Original values of known tokens; unknown tokens and tokens of shredded subjects are left out."""
+    def detokenize_many(
+        self, scope: str, token_values: Iterable[str], *, actor: str = "local", purpose: str = ""
+    ) -> dict[str, str]:
+        """Original values of known tokens; unknown tokens and tokens of shredded subjects are left out.
+
+        A privileged action: every call is written to the audit log (counts only, never values).
+        """
         wanted = list(dict.fromkeys(token_values))
+        out = self._detokenize(scope, wanted)
+        if wanted:
+            self.audit.append(
+                actor, "detokenize", scope=scope, purpose=purpose, requested=len(wanted), restored=len(out)
+            )
+        return out
+
+    def _detokenize(self, scope: str, wanted: list[str]) -> dict[str, str]:
         rows: list[Any] = []
         with self.engine.connect() as conn:
             for start in range(0, len(wanted), _BATCH):
@@ -216,11 +269,42 @@ class Vault:
             raise ConfigError("shred needs a subject (the scope key itself is never shredded this way)")
         with write_tx(self.engine) as conn:
             n = conn.execute(
-                update(keys).where(keys.c.scope == scope, keys.c.subject == subject, keys.c.shredded.is_(None))
+                update(keys)
+                .where(keys.c.scope == scope, keys.c.subject == subject, keys.c.shredded.is_(None))
                 .values(wrapped=b"", shredded=datetime.now(UTC))
-            ).rowcount  # fmt: skip
+            ).rowcount
             count = conn.execute(select(tokens.c.id).where(tokens.c.scope == scope, tokens.c.subject == subject)).all()
         self._scope_keys.pop((scope, subject), None)
         self._cache.clear()
+        self.audit.append("local", "shred", scope=scope, subject=subject, keys=n, tokens=len(count))
         log.info("shredded %d key(s) of subject %s in scope %s", n, subject, scope)
         return len(count)
+
+    def rotate(self, new_master: MasterKey, *, actor: str = "local") -> int:
+        """Re-wrap every data key under ``new_master`` in one transaction; data is not re-encrypted.
+
+        Tokens and ciphertexts stay readable. Processes that still hold the old key keep working when it is
+        given to them as a previous key (``VEIL_MASTER_KEY_PREVIOUS``) until they restart with the new one.
+        """
+        if new_master.kek_id == self.master.kek_id:
+            raise ConfigError("the new master key is the current one")
+        count = 0
+        with write_tx(self.engine) as conn:
+            rows = conn.execute(
+                select(keys.c.id, keys.c.scope, keys.c.subject, keys.c.kek_id, keys.c.wrapped).where(
+                    keys.c.shredded.is_(None)
+                )
+            ).all()
+            for r in rows:
+                aad = b"veil-dek" + _SEP + r.scope.encode() + _SEP + r.subject.encode()
+                dek = self._kek(r.kek_id).unwrap(r.wrapped, aad)
+                conn.execute(
+                    update(keys)
+                    .where(keys.c.id == r.id)
+                    .values(wrapped=new_master.wrap(dek, aad), kek_id=new_master.kek_id, rotated=datetime.now(UTC))
+                )
+                count += 1
+        self.previous = [self.master, *self.previous]
+        self.master = new_master
+        self.audit.append(actor, "keys.rotate", keys=count, new_kek=new_master.kek_id)
+        return count
