@@ -1,9 +1,9 @@
 """Vault throughput: tokenize (new values, then known values) and detokenize, in ops/s, batched and single.
 
-SQLite (embedded, WAL) always; PostgreSQL too when VEIL_BENCH_PG_URL names a server
-(e.g. postgresql://postgres@127.0.0.1:5432/postgres). Goal (issue 4): >= 20,000 tokenize ops/s batched on SQLite.
+SQLite (embedded, WAL) always; PostgreSQL too with --postgres (a throwaway server on loopback, Debian's
+postgresql package) or VEIL_BENCH_PG_URL. Goal (issue 4): >= 20,000 tokenize ops/s batched on SQLite.
 
-    python bench/vault_speed.py [--n 50000]
+    python bench/vault_speed.py [--n 50000] [--postgres]
 """
 
 from __future__ import annotations
@@ -49,15 +49,20 @@ def measure(url: str, n: int) -> list[tuple[str, str, int, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=50_000)
+    ap.add_argument("--postgres", action="store_true", help="also start a throwaway PostgreSQL and measure it")
     args = ap.parse_args()
-    urls = [f"sqlite:///{tempfile.mkdtemp()}/bench.db"]
+    rows = measure(f"sqlite:///{tempfile.mkdtemp()}/bench.db", args.n)
     if os.environ.get("VEIL_BENCH_PG_URL"):
-        urls.append(os.environ["VEIL_BENCH_PG_URL"])
+        rows += measure(os.environ["VEIL_BENCH_PG_URL"], args.n)
+    elif args.postgres:
+        from veil.storage.testing import fresh_database, postgres_server
+
+        with postgres_server() as server, fresh_database(server) as url:
+            rows += measure(url, args.n)
     print("| operation | database | ops | ops/s |")
     print("|---|---|---|---|")
-    for url in urls:
-        for op, db, count, secs in measure(url, args.n):
-            print(f"| {op} | {db} | {count} | {count / secs:,.0f} |")
+    for op, db, count, secs in rows:
+        print(f"| {op} | {db} | {count} | {count / secs:,.0f} |")
 
 
 if __name__ == "__main__":

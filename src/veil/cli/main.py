@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from veil.cli import anonymize, keys, scan
+from veil.cli import access, anonymize, keys, scan
 from veil.errors import VeilError
 
 app = typer.Typer(
@@ -23,6 +23,9 @@ app.command("restore")(anonymize.restore)
 app.add_typer(anonymize.policy_app, name="policy")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(keys.audit_app, name="audit")
+app.add_typer(access.roles_app, name="roles")
+app.add_typer(access.users_app, name="users")
+app.command("detokenize")(access.detokenize)
 
 err = Console(stderr=True)
 

@@ -32,8 +32,9 @@ keys = Table(
     UniqueConstraint("scope", "subject", name="uq_keys_scope_subject"),
 )
 
-# Pseudonym <-> original value. `lookup` is an HMAC of (entity, value) under the scope key: equality
-# search without the plain value; `ciphertext` is the value under the subject's (or scope's) key.
+# Pseudonym <-> original value. `lookup` is an HMAC of (entity, value) under the scope key: equality search
+# without the plain value; `ciphertext` is the value under the subject's (or scope's) key. The unique indexes
+# lead with `lookup` and `token`, the columns batches search with IN (...), so a search stays an index probe.
 tokens = Table(
     "veil_tokens",
     metadata,
@@ -45,8 +46,8 @@ tokens = Table(
     Column("subject", String(200), nullable=False, default=""),
     Column("ciphertext", LargeBinary, nullable=True),
     Column("created", DateTime(timezone=True), server_default=func.now(), nullable=False),
-    UniqueConstraint("scope", "lookup", name="uq_tokens_scope_lookup"),
-    UniqueConstraint("scope", "token", name="uq_tokens_scope_token"),
+    UniqueConstraint("lookup", "scope", name="uq_tokens_lookup_scope"),
+    UniqueConstraint("token", "scope", name="uq_tokens_token_scope"),
 )
 
 # Sequence numbers for counter-style tokens (<PERSON_7>), per scope and entity.
@@ -74,4 +75,28 @@ audit = Table(
     Column("details", String, nullable=False, default="{}"),
     Column("prev", LargeBinary(32), nullable=False),
     Column("digest", LargeBinary(32), nullable=False),
+)
+
+# Roles: permissions, allowed purposes (empty: any) and per-entity visibility ("full", "masked", "none").
+roles = Table(
+    "veil_roles",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("permissions", String, nullable=False, default="[]"),
+    Column("purposes", String, nullable=False, default="[]"),
+    Column("entities", String, nullable=False, default="{}"),
+)
+
+# Principals: an API key (argon2 hash, found by its public id) and an encrypted TOTP secret.
+principals = Table(
+    "veil_principals",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("role", String(100), nullable=False),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("key_hash", String(200), nullable=False),
+    Column("totp_secret", LargeBinary, nullable=True),
+    Column("totp_last_step", BigInteger, nullable=False, default=0),
+    Column("disabled", DateTime(timezone=True), nullable=True),
+    Column("created", DateTime(timezone=True), server_default=func.now(), nullable=False),
 )

@@ -16,7 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 from veil.errors import ConfigError, IntegrityError, KeyShredded, VaultError
 from veil.storage.engine import default_url, open_engine, write_tx
-from veil.storage.schema import counters, keys, metadata, tokens
+from veil.storage.migrate import upgrade
+from veil.storage.schema import counters, keys, tokens
 from veil.vault.audit import AuditLog
 from veil.vault.formats import TokenFormat
 from veil.vault.keys import MasterKey, ScopeKeys, load_master_key, load_previous_keys
@@ -43,7 +44,7 @@ class Vault:
         self.master = master_key or load_master_key(create=self.url.startswith("sqlite"))
         self.previous = list(previous_keys if previous_keys is not None else load_previous_keys())
         try:
-            metadata.create_all(self.engine)
+            upgrade(self.engine)
         except OperationalError as exc:
             raise VaultError(f"cannot open the vault database {self.url}: {exc.orig}") from None
         self._scope_keys: dict[tuple[str, str], ScopeKeys] = {}
@@ -92,14 +93,15 @@ class Vault:
                 if row is None:
                     dek = MasterKey.generate()
                     try:
-                        conn.execute(
-                            insert(keys).values(
-                                scope=scope,
-                                subject=subject,
-                                kek_id=self.master.kek_id,
-                                wrapped=self.master.wrap(dek, aad),
+                        with conn.begin_nested():  # a lost race must not abort the whole transaction
+                            conn.execute(
+                                insert(keys).values(
+                                    scope=scope,
+                                    subject=subject,
+                                    kek_id=self.master.kek_id,
+                                    wrapped=self.master.wrap(dek, aad),
+                                )
                             )
-                        )
                     except SAIntegrityError:
                         continue  # created concurrently: read it back
                     break
