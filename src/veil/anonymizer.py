@@ -22,6 +22,7 @@ from veil.detect.custom import load_recognizer_file
 from veil.detect.recognizer import PatternRecognizer
 from veil.errors import IntegrityError, VeilError
 from veil.policy import Policy, Rule
+from veil.streaming import StreamRestorer
 from veil.transform.base import Operator, TransformContext
 from veil.transform.encrypt import FINDER as ENCRYPTED
 from veil.transform.encrypt import decrypt
@@ -218,6 +219,13 @@ class Anonymizer:
             hint="use a bracketed token format such as '<{entity}_{n}>'",
         )
 
+    def stream_restorer(self, *, audit: bool = True) -> StreamRestorer:
+        """A restorer for an answer that arrives in pieces (server-sent events)."""
+        finders = [rx.pattern for _, rx in self._finders] + [ENCRYPTED.pattern]
+        starts = "<[({«e" + "".join({n[0] for n in self._entity_names.values()})
+        starts += "".join(f.template[0] for f in self._formats if f.template[:1].isalnum())
+        return StreamRestorer(lambda t: self.restore(t, audit=audit), finders, starts)
+
     def _spans(self, text: str) -> list[tuple[int, int, str, str]]:
         """Token-like spans ``restore`` acts on: (start, end, "token" | "enc", canonical token)."""
         spans: list[tuple[int, int, str, str]] = []
@@ -238,12 +246,15 @@ class Anonymizer:
                 last = sp[1]
         return chosen
 
-    def restore(self, text: str) -> str:
-        """Replace tokens (pseudonyms, ``enc:`` values) with the originals; unknown tokens stay as they are."""
+    def restore(self, text: str, *, audit: bool = True) -> str:
+        """Replace tokens (pseudonyms, ``enc:`` values) with the originals; unknown tokens stay as they are.
+
+        ``audit=False`` is for callers that write their own audit record for the same action (the guard).
+        """
         chosen = self._spans(text)
         if not chosen:
             return text
-        values = self.vault.detokenize_many(self.policy.scope, [s[3] for s in chosen if s[2] == "token"])
+        values = self.vault.detokenize_many(self.policy.scope, [s[3] for s in chosen if s[2] == "token"], audit=audit)
         parts, pos = [], 0
         for start, end, kind, token in chosen:
             if kind == "token":

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from veil.cli import access, anonymize, keys, scan
+from veil.cli import access, anonymize, guard, keys, scan
 from veil.errors import VeilError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(keys.audit_app, name="audit")
 app.add_typer(access.roles_app, name="roles")
 app.add_typer(access.users_app, name="users")
 app.command("detokenize")(access.detokenize)
+app.command("guard")(guard.guard)
 
 err = Console(stderr=True)
 

@@ -23,6 +23,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,7 @@ class Prefilter:
         self.windowed = frozenset(i for i in range(self.size) if self.width[i] + self.reach[i] <= WINDOW_LIMIT)
         self.non_ascii_source = frozenset(i for i, p in enumerate(patterns) if not p.regex.isascii())
         self._db: Any = None
+        self._local = threading.local()
         self.always: frozenset[int] = self._everything
         if _hs is not None and patterns and enabled:
             self._db, self.always = self._build(patterns)
@@ -125,6 +127,14 @@ class Prefilter:
             log.info("hyperscan prefilter: %d pattern(s) always run: %s", len(failed), sorted(failed))
         return db, frozenset(failed)
 
+    def _scratch(self) -> Any:
+        """Hyperscan scratch space is single-user: one per thread (the guard scans from a thread pool)."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = _hs.Scratch(self._db)
+            self._local.scratch = scratch
+        return scratch
+
     def plan(self, text: str) -> Plan:
         """Where each pattern may match ``text``: a superset of the real matches of Python's ``re``."""
         if self._db is None:
@@ -136,7 +146,7 @@ class Prefilter:
             data = text.translate(_PROJECTION).encode("ascii")
             whole |= self.non_ascii_source
         hits: list[tuple[int, int]] = []
-        self._db.scan(data, match_event_handler=_collect, context=hits)
+        self._db.scan(data, match_event_handler=_collect, context=hits, scratch=self._scratch())
         ends: dict[int, list[int]] = {}
         windowed = self.windowed
         for pattern_id, end in hits:

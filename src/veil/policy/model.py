@@ -54,6 +54,23 @@ class Purpose(BaseModel):
     columns: list[str] = Field(default=[], description="table columns this purpose needs (others are dropped)")
 
 
+class GuardOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["mask", "block", "flag"] = "mask"  # for personal data in an answer that the prompt did not hold
+    entities: list[EntityName] | None = None  # limit the scan to these (default: all)
+
+
+class GuardPolicy(BaseModel):
+    """The guard (proxy and client wrapper): what blocks a request, what happens to leaks in answers."""
+
+    model_config = ConfigDict(extra="forbid")
+    block: list[EntityName] = ["API_KEY", "PRIVATE_KEY", "PASSWORD", "JWT"]
+    output: GuardOutput = GuardOutput()
+    unknown_paths: Literal["refuse", "pass"] = "refuse"
+    max_body_bytes: int = Field(default=4_000_000, ge=1024)
+    timeout_seconds: float = Field(default=120.0, gt=0)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Literal[1] = 1
@@ -63,6 +80,7 @@ class Policy(BaseModel):
     default: Rule = Rule(operator="replace")
     entities: dict[EntityName, Rule] = {}
     purposes: dict[str, Purpose] = {}
+    guard: GuardPolicy = GuardPolicy()
 
     @field_validator("purposes")
     @classmethod

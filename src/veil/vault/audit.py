@@ -7,9 +7,13 @@ chain cannot be recomputed without the master key. ``verify`` names the first ba
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import json
+import logging
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +32,21 @@ def canonical(record: dict[str, Any]) -> bytes:
     return json.dumps(
         {k: record[k] for k in FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode()
+
+
+def entry(
+    actor: str, action: str, result: str, scope: str, subject: str, purpose: str, details: dict[str, Any]
+) -> dict[str, str]:
+    return {
+        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "actor": actor,
+        "action": action,
+        "scope": scope,
+        "subject": subject,
+        "purpose": purpose,
+        "result": result,
+        "details": json.dumps(details, sort_keys=True, default=str),
+    }
 
 
 @dataclass(frozen=True)
@@ -58,24 +77,25 @@ class AuditLog:
         **details: Any,
     ) -> int:
         """Add a record; returns its id. ``details`` must not hold raw personal data (counts, ids, names of keys)."""
+        return self.append_many([entry(actor, action, result, scope, subject, purpose, details)])
+
+    def append_many(self, entries: list[dict[str, str]]) -> int:
+        """Add records (made by :func:`entry`) in one transaction, chained in order; returns the last id."""
         with write_tx(self.engine) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("LOCK TABLE veil_audit IN SHARE ROW EXCLUSIVE MODE"))
             last = conn.execute(select(audit.c.id, audit.c.digest).order_by(audit.c.id.desc()).limit(1)).first()
             prev = bytes(last.digest) if last else GENESIS
-            record = {
-                "id": (last.id + 1) if last else 1,
-                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-                "actor": actor,
-                "action": action,
-                "scope": scope,
-                "subject": subject,
-                "purpose": purpose,
-                "result": result,
-                "details": json.dumps(details, sort_keys=True, default=str),
-            }
-            conn.execute(audit.insert().values(**record, prev=prev, digest=self._digest(prev, record)))
-        return int(record["id"])
+            next_id = (last.id + 1) if last else 1
+            rows = []
+            for item in entries:
+                record: dict[str, Any] = {**item, "id": next_id}
+                digest = self._digest(prev, record)
+                rows.append({**record, "prev": prev, "digest": digest})
+                prev, next_id = digest, next_id + 1
+            if rows:
+                conn.execute(audit.insert(), rows)
+        return next_id - 1
 
     def records(self) -> Iterator[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -108,3 +128,71 @@ class AuditLog:
             out["prev"] = bytes(rec["prev"]).hex()
             out["digest"] = bytes(rec["digest"]).hex()
             yield json.dumps(out, ensure_ascii=False)
+
+
+class BufferedAudit:
+    """Appends records from a background thread in batches: the chain stays whole and callers never wait on a
+    database write. At most ``interval`` seconds of records are pending; ``close`` (also at exit) writes the rest.
+    """
+
+    def __init__(self, log: AuditLog, interval: float = 0.02, max_batch: int = 500) -> None:
+        self.log = log
+        self.interval = interval
+        self.max_batch = max_batch
+        self._queue: queue.Queue[dict[str, str] | None] = queue.Queue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = threading.Thread(target=self._run, name="veil-audit", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def append(
+        self,
+        actor: str,
+        action: str,
+        *,
+        result: str = "ok",
+        scope: str = "",
+        subject: str = "",
+        purpose: str = "",
+        **details: Any,
+    ) -> None:
+        self._idle.clear()
+        self._queue.put(entry(actor, action, result, scope, subject, purpose, details))
+
+    def _write(self, batch: list[dict[str, str]]) -> None:
+        try:
+            self.log.append_many(batch)
+        except Exception:  # pragma: no cover - keep serving; the failure is logged
+            logging.getLogger(__name__).exception("could not write %d audit record(s)", len(batch))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get(timeout=self.interval)
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._write(batch)
+            if self._queue.empty():
+                self._idle.set()
+            if stop:
+                return
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every record queued so far is written."""
+        self._idle.wait(timeout)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout=30)

@@ -228,7 +228,7 @@ class Vault:
             self._cache.popitem(last=False)
 
     def detokenize_many(
-        self, scope: str, token_values: Iterable[str], *, actor: str = "local", purpose: str = ""
+        self, scope: str, token_values: Iterable[str], *, actor: str = "local", purpose: str = "", audit: bool = True
     ) -> dict[str, str]:
         """Original values of known tokens; unknown tokens and tokens of shredded subjects are left out.
 

@@ -1,0 +1,154 @@
+"""Latency the guard adds: p50/p99 with 50 concurrent clients, 300- and 3,000-character prompts, regex and NER tier.
+
+The echo upstream and the guard run as their own processes on loopback (uvicorn); the load comes from this
+process (httpx, 50 requests in flight). "added" = latency through the guard minus latency straight to the
+upstream, at the same percentile. All three share the machine's 2 cores, so the figures include contention.
+"guard work" is the time the guard itself spends on a request (detect, pseudonymize, restore, leak scan), from
+its x-veil-overhead-ms header: what the privacy processing costs apart from proxying and queueing.
+
+    python bench/guard_latency.py [--requests 500] [--model-ms 200]
+
+With --model-ms 200 (default) the upstream behaves like a fast model; --model-ms 0 turns it into a saturation
+test where 50 clients keep every core busy and latency measures throughput instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+PROMPT_300 = ("Hi, this is Maria Gonzalez (maria.gonzalez@example.org, +1 415 555 0173). My card 4539 1488 0343 6467 "
+              "was charged twice on 12/03/2026; please refund it to IBAN DE89 3704 0044 0532 0130 00. Thanks a lot, "
+              "and sorry for the trouble!")  # fmt: skip
+
+
+def prompt(size: int) -> str:
+    text = (PROMPT_300 + " ") * (size // len(PROMPT_300) + 1)
+    return text[:size]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            httpx.post(url, json={"model": "m", "messages": [{"role": "user", "content": "warm up"}]}, timeout=30)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+async def load(url: str, text: str, n: int, concurrency: int = 50, work: list[float] | None = None) -> list[float]:
+    sem = asyncio.Semaphore(concurrency)
+    out: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+
+        async def one(i: int) -> None:
+            async with sem:
+                t = time.perf_counter()
+                r = await client.post(
+                    url, json={"model": "m", "messages": [{"role": "user", "content": f"{i} {text}"}]}
+                )
+                r.raise_for_status()
+                out.append(time.perf_counter() - t)
+                if work is not None and "x-veil-overhead-ms" in r.headers:
+                    work.append(float(r.headers["x-veil-overhead-ms"]) / 1000)
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requests", type=int, default=500)
+    ap.add_argument("--model-ms", type=float, default=200.0, help="the echo model's own latency (0: saturation test)")
+    args = ap.parse_args()
+    home = tempfile.mkdtemp()
+    env = dict(os.environ, VEIL_HOME=home)
+    up_port = free_port()
+    echo = [sys.executable, str(HERE / "_echo_upstream.py"), str(up_port), str(args.model_ms)]
+    upstream = subprocess.Popen(echo, stderr=subprocess.PIPE)
+    rows = []
+    try:
+        up_url = f"http://127.0.0.1:{up_port}/v1/chat/completions"
+        wait_up(up_url, upstream)
+        for tier, ner in (("regex", "false"), ("regex+NER", "true")):
+            policy = Path(home) / f"policy-{tier}.yaml"
+            policy.write_text(f"detection: {{ner: {ner}}}\ndefault: {{operator: pseudonymize}}\n")
+            port = free_port()
+            cmd = [
+                sys.executable,
+                "-m",
+                "veil",
+                "guard",
+                "--upstream",
+                f"http://127.0.0.1:{up_port}",
+                "--policy",
+                str(policy),
+                "--port",
+                str(port),
+            ]
+            guard = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+            try:
+                g_url = f"http://127.0.0.1:{port}/v1/chat/completions"
+                wait_up(g_url, guard)
+                for size in (300, 3000):
+                    text = prompt(size)
+                    asyncio.run(load(g_url, text, 50))  # warm-up
+                    direct = asyncio.run(load(up_url, text, args.requests))
+                    work: list[float] = []
+                    via = asyncio.run(load(g_url, text, args.requests, work=work))
+                    rows.append(
+                        (
+                            tier,
+                            size,
+                            pct(direct, 50),
+                            pct(direct, 99),
+                            pct(via, 50),
+                            pct(via, 99),
+                            pct(work, 50),
+                            pct(work, 99),
+                        )
+                    )
+            finally:
+                guard.terminate()
+                guard.wait(timeout=30)
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=30)
+    print(
+        "| tier | prompt chars | direct p50/p99 ms | via guard p50/p99 ms | added p50/p99 ms | guard work p50/p99 ms |"
+    )
+    print("|---|---|---|---|---|---|")
+    for tier, size, d50, d99, v50, v99, w50, w99 in rows:
+        print(
+            f"| {tier} | {size} | {d50:.1f} / {d99:.1f} | {v50:.1f} / {v99:.1f} | {v50 - d50:.1f} / {v99 - d99:.1f} "
+            f"| {w50:.2f} / {w99:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""A scripted upstream model and the guard proxy, both served by uvicorn on loopback for each test module."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from veil.anonymizer import Anonymizer
+from veil.guard.core import Guard
+from veil.guard.proxy import create_app
+from veil.policy import Policy
+from veil.vault import MasterKey, Vault
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def upstream_app(received: list[dict[str, Any]]) -> FastAPI:
+    app = FastAPI()
+
+    def answer_for(body: dict[str, Any]) -> str:
+        last = body["messages"][-1]["content"]
+        text = last if isinstance(last, str) else " ".join(p.get("text", "") for p in last)
+        if "LEAK" in text:
+            return "Sure. Also write to leak.target@evil-example.com about it."
+        return f"You said: {text}"
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Any:
+        body = await request.json()
+        received.append(body)
+        answer = answer_for(body)
+        if "FAIL500" in answer:
+            return JSONResponse({"error": {"message": "upstream exploded"}}, status_code=500)
+        if "SLOW" in answer:
+            await asyncio.sleep(5)
+        if body.get("stream"):
+
+            async def events() -> Any:
+                for i in range(0, len(answer), 3):
+                    chunk = {
+                        "id": "c1",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [{"index": 0, "delta": {"content": answer[i : i + 3]}, "finish_reason": None}],
+                    }
+                    yield f"data: {json.dumps(chunk)}\n\n"
+                end = {
+                    "id": "c1",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
+                yield f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+        return {
+            "id": "c1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+
+    @app.post("/v1/embeddings")
+    async def embeddings(request: Request) -> Any:
+        body = await request.json()
+        received.append(body)
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        return {
+            "object": "list",
+            "model": body["model"],
+            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            "data": [{"object": "embedding", "index": i, "embedding": [0.1, 0.2]} for i, _ in enumerate(inputs)],
+        }
+
+    @app.get("/v1/models")
+    async def models() -> Any:
+        return {"object": "list", "data": [{"id": "echo-1", "object": "model", "created": 0, "owned_by": "test"}]}
+
+    return app
+
+
+POLICY = {"detection": {"ner": False}, "default": {"operator": "pseudonymize"}, "guard": {"timeout_seconds": 2}}
+
+
+@pytest.fixture(scope="module")
+def received() -> list[dict[str, Any]]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def guard(tmp_path_factory: pytest.TempPathFactory) -> Guard:
+    path: Path = tmp_path_factory.mktemp("guard") / "vault.db"
+    vault = Vault(f"sqlite:///{path}", master_key=MasterKey(b"g" * 32, "test"))
+    policy = Policy.model_validate(POLICY)
+    return Guard(policy, Anonymizer(policy, vault=vault))
+
+
+@pytest.fixture(scope="module")
+def servers(received: list[dict[str, Any]], guard: Guard) -> Iterator[tuple[Server, Server]]:
+    with Server(upstream_app(received)) as up, Server(create_app(guard, up.url + "/", "upstream-key")) as proxy:
+        yield up, proxy
