@@ -85,6 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--model-ms", type=float, default=200.0, help="the echo model's own latency (0: saturation test)")
+    ap.add_argument("--tiers", default="regex,regex+NER", help="comma-separated: regex, regex+NER")
     args = ap.parse_args()
     home = tempfile.mkdtemp()
     env = dict(os.environ, VEIL_HOME=home)
@@ -95,7 +96,8 @@ def main() -> None:
     try:
         up_url = f"http://127.0.0.1:{up_port}/v1/chat/completions"
         wait_up(up_url, upstream)
-        for tier, ner in (("regex", "false"), ("regex+NER", "true")):
+        wanted = set(args.tiers.split(","))
+        for tier, ner in [t for t in (("regex", "false"), ("regex+NER", "true")) if t[0] in wanted]:
             policy = Path(home) / f"policy-{tier}.yaml"
             policy.write_text(f"detection: {{ner: {ner}}}\ndefault: {{operator: pseudonymize}}\n")
             port = free_port()

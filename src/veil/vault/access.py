@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 
 from veil.errors import AccessDenied, ConfigError
 from veil.storage.engine import write_tx
@@ -62,6 +62,11 @@ class Session:
     mfa: bool
 
 
+def _refuse_existing(conn: Connection, table: Table, kind: str, name: str) -> None:
+    if conn.execute(select(table.c.name).where(table.c.name == name)).first():
+        raise ConfigError(f"{kind} '{name}' exists")
+
+
 class AccessControl:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
@@ -87,8 +92,7 @@ class AccessControl:
             raise ConfigError("a role name must be 1..100 characters")
         role = Role(name, perms, frozenset(purposes), ents)
         with write_tx(self.vault.engine) as conn:
-            if conn.execute(select(roles.c.name).where(roles.c.name == name)).first():
-                raise ConfigError(f"role '{name}' exists")
+            _refuse_existing(conn, roles, "role", name)
             conn.execute(
                 insert(roles).values(
                     name=name,
@@ -127,8 +131,7 @@ class AccessControl:
         if totp_secret:
             sealed = self.vault.scope_keys(ACCESS_SCOPE).encrypt(totp_secret.encode(), name.encode())
         with write_tx(self.vault.engine) as conn:
-            if conn.execute(select(principals.c.name).where(principals.c.name == name)).first():
-                raise ConfigError(f"principal '{name}' exists")
+            _refuse_existing(conn, principals, "principal", name)
             conn.execute(
                 insert(principals).values(
                     name=name,
