@@ -14,12 +14,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 from veil.detect import Detector
-from veil.detect.builtin import BUILTIN
-from veil.detect.custom import load_recognizer_file
-from veil.detect.recognizer import PatternRecognizer
+from veil.detect.custom import build_detector
 from veil.errors import IntegrityError, VeilError
 from veil.policy import Policy, Rule
 from veil.streaming import StreamRestorer
@@ -54,17 +51,15 @@ class Anonymized:
 
 def detector_for(policy: Policy) -> Detector:
     d = policy.detection
-    custom: list[PatternRecognizer] = []
-    deny = dict(d.deny)
-    allow = list(d.allow)
-    thresholds = dict(d.thresholds)
-    if d.recognizers:
-        spec, custom = load_recognizer_file(Path(d.recognizers))
-        deny.update(spec.deny)
-        allow.extend(spec.allow)
-        thresholds = {**spec.thresholds, **thresholds}
-    return Detector([*BUILTIN, *custom], ner=d.ner, entities=d.entities, thresholds=thresholds,
-                    default_threshold=d.threshold, allow=allow, deny=deny)  # fmt: skip
+    return build_detector(
+        d.recognizers,
+        ner=d.ner,
+        entities=d.entities,
+        default_threshold=d.threshold,
+        thresholds=d.thresholds,
+        allow=d.allow,
+        deny=d.deny,
+    )
 
 
 class Anonymizer:
@@ -143,8 +138,16 @@ class Anonymizer:
         out = []
         for finder in [*(f for _, f in self._finders), ENCRYPTED]:
             for m in finder.finditer(text):
-                out.append(Finding(LOOKALIKE, m.start(), m.end(), 1.0, m.group(),
-                                   Explanation(recognizer="token_lookalike", base_score=1.0)))  # fmt: skip
+                out.append(
+                    Finding(
+                        LOOKALIKE,
+                        m.start(),
+                        m.end(),
+                        1.0,
+                        m.group(),
+                        Explanation(recognizer="token_lookalike", base_score=1.0),
+                    )
+                )
         return out
 
     def apply(self, texts: list[str], findings: list[list[Finding]], purpose: str | None = None) -> list[Anonymized]:
@@ -170,8 +173,10 @@ class Anonymizer:
         for ti, (text, fs) in enumerate(zip(texts, per_text, strict=True)):
             chosen = [replaced[(ti, fi)] for fi in range(len(fs))]
             out, fs, chosen = self._make_restorable(text, fs, chosen)
-            items = tuple(Applied(f.entity, f.start, f.end, name, rep, f.score, f.recognizer)
-                          for f, (rep, name) in zip(fs, chosen, strict=True))  # fmt: skip
+            items = tuple(
+                Applied(f.entity, f.start, f.end, name, rep, f.score, f.recognizer)
+                for f, (rep, name) in zip(fs, chosen, strict=True)
+            )
             results.append(Anonymized(out, items))
         return results
 

@@ -109,6 +109,7 @@ def test_concurrent_requests_do_not_mix(servers: Any) -> None:
 
 
 def test_metrics_and_audit(servers: Any, guard: Guard) -> None:
+    client(servers).chat.completions.create(model="echo-1", messages=[{"role": "user", "content": PII}])
     metrics = httpx.get(servers[1].url + "/metrics").text
     assert 'veil_guard_requests_total{path="/v1/chat/completions",result="200"}' in metrics
     assert 'veil_guard_entities_total{direction="request",entity="EMAIL_ADDRESS"}' in metrics

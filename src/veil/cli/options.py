@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from veil.detect import Detector
-from veil.detect.builtin import BUILTIN
-from veil.detect.custom import load_recognizer_file
+from veil.detect.custom import build_detector
 from veil.detect.engine import DEFAULT_THRESHOLD
-from veil.detect.recognizer import PatternRecognizer
 from veil.errors import ConfigError
 
 
@@ -30,19 +28,9 @@ def make_detector(
 ) -> Detector:
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold {threshold} is not within 0..1")
-    custom: list[PatternRecognizer] = []
-    deny: dict[str, list[str]] = {}
-    allow: list[str] = []
-    thresholds: dict[str, float] = {}
-    if recognizers is not None:
-        spec, custom = load_recognizer_file(recognizers)
-        deny, allow, thresholds = spec.deny, spec.allow, spec.thresholds
-    return Detector(
-        [*BUILTIN, *custom],
+    return build_detector(
+        recognizers,
         ner="auto" if ner is None else ner,
         entities=parse_entities(entities),
-        thresholds=thresholds,
-        allow=allow,
-        deny=deny,
         default_threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
     )

@@ -17,14 +17,18 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from veil.detect.recognizer import Pattern, PatternRecognizer
 from veil.errors import RecognizerError, VeilError
 from veil.yamlfile import read_yaml, validate
+
+if TYPE_CHECKING:
+    from veil.detect.engine import Detector
 
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -90,3 +94,41 @@ def load_recognizer_file(path: str | Path) -> tuple[RecognizerFile, list[Pattern
             where = f"line {line}, " if line else ""
             raise RecognizerError(f"{path}: {where}recognizer '{item.name}': {exc.message}") from None
     return spec, recognizers
+
+
+def build_detector(
+    recognizers: str | Path | None = None,
+    *,
+    ner: bool | Literal["auto"] = "auto",
+    entities: Iterable[str] | None = None,
+    default_threshold: float = 0.35,
+    thresholds: Mapping[str, float] | None = None,
+    allow: Iterable[str] = (),
+    deny: Mapping[str, Iterable[str]] | None = None,
+) -> Detector:
+    """A Detector with the built-in recognizers plus those of a custom file; the file's lists and thresholds
+    are merged under the explicit ones."""
+    from veil.detect.builtin import BUILTIN
+    from veil.detect.engine import Detector
+
+    custom: list[PatternRecognizer] = []
+    merged_deny: dict[str, list[str]] = {}
+    merged_allow = list(allow)
+    merged_thresholds: dict[str, float] = {}
+    if recognizers is not None:
+        spec, custom = load_recognizer_file(recognizers)
+        merged_deny.update(spec.deny)
+        merged_allow.extend(spec.allow)
+        merged_thresholds.update(spec.thresholds)
+    for entity, terms in (deny or {}).items():
+        merged_deny.setdefault(entity, []).extend(terms)
+    merged_thresholds.update(thresholds or {})
+    return Detector(
+        [*BUILTIN, *custom],
+        ner=ner,
+        entities=entities,
+        thresholds=merged_thresholds,
+        default_threshold=default_threshold,
+        allow=merged_allow,
+        deny=merged_deny,
+    )
