@@ -86,6 +86,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--model-ms", type=float, default=200.0, help="the echo model's own latency (0: saturation test)")
     ap.add_argument("--tiers", default="regex,regex+NER", help="comma-separated: regex, regex+NER")
+    ap.add_argument("--workers", type=int, default=1, help="guard worker processes")
     args = ap.parse_args()
     home = tempfile.mkdtemp()
     env = dict(os.environ, VEIL_HOME=home)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,13 +43,21 @@ def guard(
         key = os.environ.get(api_key_env)
         if not key:
             raise ConfigError(f"environment variable {api_key_env} is not set")
-    app = create_app(Guard(load_policy(policy)), upstream, key)
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    load_policy(policy)  # a broken policy fails here, with its line and key, not in every worker
+    tls: dict[str, Any] = {
+        "ssl_certfile": str(tls_cert) if tls_cert else None,
+        "ssl_keyfile": str(tls_key) if tls_key else None,
+    }
+    if workers == 1:
+        app = create_app(Guard(load_policy(policy)), upstream, key)
+        uvicorn.run(app, host=host, port=port, log_level="warning", **tls)
+        return
+    # Several worker processes: each builds its own guard from the environment (uvicorn needs an import string).
+    os.environ.update(VEIL_GUARD_POLICY=str(policy.resolve()), VEIL_GUARD_UPSTREAM=upstream)
+    if api_key_env:
+        os.environ["VEIL_GUARD_API_KEY_ENV"] = api_key_env
     uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
+        "veil.guard.proxy:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", **tls
     )

@@ -199,6 +199,8 @@ def create_app(
         restorers: dict[int, Any] = {}
         key = "text" if path == "/v1/completions" else "content"
 
+        # The leak scan of a streamed answer runs on each restored piece as it is sent, so a value split across two
+        # pieces can escape it; non-streamed answers are scanned whole.
         def fix(obj: dict[str, Any], final: bool) -> None:
             for choice in obj.get("choices") or []:
                 if not isinstance(choice, dict):
@@ -254,3 +256,15 @@ def create_app(
             await run_in_threadpool(guard.finish, call, path, 200)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (one per worker process): VEIL_GUARD_POLICY, VEIL_GUARD_UPSTREAM and
+    optionally VEIL_GUARD_API_KEY_ENV (the name of the variable holding the upstream key)."""
+    import os
+
+    from veil.policy import load_policy
+
+    key_env = os.environ.get("VEIL_GUARD_API_KEY_ENV")
+    policy = load_policy(os.environ["VEIL_GUARD_POLICY"])
+    return create_app(Guard(policy), os.environ["VEIL_GUARD_UPSTREAM"], os.environ.get(key_env) if key_env else None)
