@@ -106,10 +106,6 @@ class Anonymizer:
         entities = sorted(set(self._entity_names.values()))
         return [(f, f.finder(entities)) for f in self._formats]
 
-    @property
-    def reversible(self) -> bool:
-        return self.policy.reversible
-
     @cached_property
     def _has_reversible_rules(self) -> bool:
         """Only then can restore run, and only then do token look-alikes matter."""
