@@ -110,3 +110,11 @@ def test_keys_and_audit_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert ok.returncode == 0 and "intact" in ok.stdout
     exported = _veil(env2, "audit", "export")
     assert json.loads(exported.stdout.splitlines()[-1])["action"] == "keys.rotate"
+
+
+def test_callers_with_their_own_record_can_skip_the_detokenize_record(vault: Vault) -> None:
+    t = vault.tokenize("crm", "PERSON", "Ann")
+    assert vault.detokenize_many("crm", [t], audit=False) == {t: "Ann"}
+    assert list(vault.audit.records()) == []
+    vault.detokenize_many("crm", [t])
+    assert [r["action"] for r in vault.audit.records()] == ["detokenize"]

@@ -232,11 +232,12 @@ class Vault:
     ) -> dict[str, str]:
         """Original values of known tokens; unknown tokens and tokens of shredded subjects are left out.
 
-        A privileged action: every call is written to the audit log (counts only, never values).
+        A privileged action: every call is written to the audit log (counts only, never values), unless the
+        caller writes its own record for the same action (``audit=False``: the guard records each model call).
         """
         wanted = list(dict.fromkeys(token_values))
         out = self._detokenize(scope, wanted)
-        if wanted:
+        if wanted and audit:
             self.audit.append(
                 actor, "detokenize", scope=scope, purpose=purpose, requested=len(wanted), restored=len(out)
             )
