@@ -62,7 +62,11 @@ def create_app(
     guard: Guard, upstream: str, api_key: str | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
     settings = guard.policy.guard
-    client = httpx.AsyncClient(base_url=upstream.rstrip("/"), timeout=settings.timeout_seconds, transport=transport)
+    # Keep connections to the model open for every concurrent client (httpx keeps only 20 by default).
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=60)
+    client = httpx.AsyncClient(
+        base_url=upstream.rstrip("/"), timeout=settings.timeout_seconds, transport=transport, limits=limits
+    )
     metrics = Metrics()
 
     @asynccontextmanager
