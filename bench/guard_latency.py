@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from veil.storage.testing import free_port
 
 HERE = Path(__file__).resolve().parent
 PROMPT_300 = ("Hi, this is Maria Gonzalez (maria.gonzalez@example.org, +1 415 555 0173). My card 4539 1488 0343 6467 "
@@ -36,12 +37,6 @@ PROMPT_300 = ("Hi, this is Maria Gonzalez (maria.gonzalez@example.org, +1 415 55
 def prompt(size: int) -> str:
     text = (PROMPT_300 + " ") * (size // len(PROMPT_300) + 1)
     return text[:size]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,13 +19,8 @@ from veil.anonymizer import Anonymizer
 from veil.guard.core import Guard
 from veil.guard.proxy import create_app
 from veil.policy import Policy
+from veil.storage.testing import free_port
 from veil.vault import MasterKey, Vault
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:

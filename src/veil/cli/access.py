@@ -11,13 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from veil.cli.options import VaultOpt, err
 from veil.errors import ConfigError
 from veil.vault import Vault
 from veil.vault.access import AccessControl
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-VaultOpt = Annotated[str | None, typer.Option("--vault", help="Vault database URL (default: VEIL_DB, .veil/veil.db).")]
 roles_app = typer.Typer(help="Roles: permissions, purposes, per-entity visibility.", no_args_is_help=True)
 users_app = typer.Typer(help="Principals: API keys and TOTP.", no_args_is_help=True)
 

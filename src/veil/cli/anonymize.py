@@ -13,17 +13,14 @@ from rich.console import Console
 from rich.table import Table
 
 from veil.anonymizer import Anonymizer, rule_summary
+from veil.cli.options import VaultOpt, err
 from veil.errors import ConfigError, InputError
 from veil.policy import load_policy, starter_policy
 from veil.textio import read_blocks
 from veil.textio_out import atomic_output
 from veil.vault import Vault
 
-err = Console(stderr=True, highlight=False)
 PolicyOpt = Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML file (veil policy init writes one).")]
-VaultOpt = Annotated[
-    str | None, typer.Option("--vault", help="Vault database URL (default: VEIL_DB or .veil/veil.db).")
-]
 OutOpt = Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")]
 BATCH_LINES = 512
 

@@ -9,14 +9,13 @@ import typer
 from rich.console import Console
 from sqlalchemy import func, select
 
+from veil.cli.options import VaultOpt, err
 from veil.storage.schema import keys as keys_table
 from veil.textio_out import atomic_output
 from veil.vault import Vault
 from veil.vault.keys import read_key_file, write_key_file
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-VaultOpt = Annotated[str | None, typer.Option("--vault", help="Vault database URL (default: VEIL_DB, .veil/veil.db).")]
 
 keys_app = typer.Typer(help="Master key: create, rotate, inspect.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)

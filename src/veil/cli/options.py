@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
 
 from veil.detect import Detector
 from veil.detect.custom import build_detector
 from veil.detect.engine import DEFAULT_THRESHOLD
 from veil.errors import ConfigError
+
+err = Console(stderr=True, highlight=False)
+VaultOpt = Annotated[str | None, typer.Option("--vault", help="Vault database URL (default: VEIL_DB, .veil/veil.db).")]
 
 
 def parse_entities(value: str | None) -> list[str] | None:

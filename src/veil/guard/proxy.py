@@ -27,6 +27,13 @@ T = TypeVar("T")
 PROTECTED = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
 
 
+def _upstream_failure(exc: httpx.HTTPError, rid: str) -> JSONResponse:
+    """504 when the model did not answer in time, 502 when it cannot be reached."""
+    if isinstance(exc, httpx.TimeoutException):
+        return _error(504, "the upstream model did not answer in time", "veil_upstream_timeout", rid)
+    return _error(502, f"the upstream model cannot be reached: {type(exc).__name__}", "veil_upstream_error", rid)
+
+
 def _error(status: int, message: str, kind: str, rid: str) -> JSONResponse:
     body = {"error": {"message": message, "type": kind, "code": status}}
     return JSONResponse(body, status_code=status, headers={"x-request-id": rid})
@@ -119,12 +126,8 @@ def create_app(
                 headers=upstream_headers(request, rid),
                 params=request.query_params,
             )
-        except httpx.TimeoutException:
-            return _error(504, "the upstream model did not answer in time", "veil_upstream_timeout", rid)
         except httpx.HTTPError as exc:
-            return _error(
-                502, f"the upstream model cannot be reached: {type(exc).__name__}", "veil_upstream_error", rid
-            )
+            return _upstream_failure(exc, rid)
         metrics.record(path, str(resp.status_code), None)
         return Response(
             resp.content,
@@ -162,14 +165,10 @@ def create_app(
         try:
             upstream_request = client.build_request("POST", path, json=body, headers=headers)
             resp = await client.send(upstream_request, stream=True)
-        except httpx.TimeoutException:
-            guard.finish(call, path, 504)
-            return _error(504, "the upstream model did not answer in time", "veil_upstream_timeout", rid)
         except httpx.HTTPError as exc:
-            guard.finish(call, path, 502)
-            return _error(
-                502, f"the upstream model cannot be reached: {type(exc).__name__}", "veil_upstream_error", rid
-            )
+            failure = _upstream_failure(exc, rid)
+            guard.finish(call, path, failure.status_code)
+            return failure
         if resp.status_code >= 400:
             content = await resp.aread()
             await resp.aclose()

@@ -30,7 +30,8 @@ def available() -> bool:
     return _bindir() is not None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -49,7 +50,7 @@ def postgres_server() -> Iterator[str]:
         for path in [base, *base.rglob("*")]:
             shutil.chown(path, "postgres", "postgres")
     data, sock, log = base / "data", base / "sock", base / "server.log"
-    port = _free_port()
+    port = free_port()
 
     def run(*cmd: str) -> None:
         subprocess.run([*prefix, *cmd], check=True, capture_output=True, timeout=120)

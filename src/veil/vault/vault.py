@@ -28,6 +28,11 @@ AUDIT_SCOPE = "__veil_audit__"
 _SEP = b"\x1f"
 
 
+def _dek_aad(scope: str, subject: str) -> bytes:
+    """Associated data binding a wrapped data key to its scope and subject."""
+    return b"veil-dek" + _SEP + scope.encode() + _SEP + subject.encode()
+
+
 class Vault:
     """Envelope-encrypted token store and key service on SQLite (default) or PostgreSQL."""
 
@@ -82,7 +87,7 @@ class Vault:
             return cached
         if not scope or len(scope) > 200 or len(subject) > 200:
             raise ConfigError("a scope must be 1..200 characters and a subject at most 200")
-        aad = b"veil-dek" + _SEP + scope.encode() + _SEP + subject.encode()
+        aad = _dek_aad(scope, subject)
         for _ in range(5):
             with write_tx(self.engine) as conn:
                 row = conn.execute(
@@ -299,7 +304,7 @@ class Vault:
                 )
             ).all()
             for r in rows:
-                aad = b"veil-dek" + _SEP + r.scope.encode() + _SEP + r.subject.encode()
+                aad = _dek_aad(r.scope, r.subject)
                 dek = self._kek(r.kek_id).unwrap(r.wrapped, aad)
                 conn.execute(
                     update(keys)
