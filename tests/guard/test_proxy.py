@@ -128,3 +128,26 @@ def test_wrap_in_process(servers: Any, received: list[dict[str, Any]], guard: Gu
     stream = wrapped.chat.completions.create(model="echo-1", stream=True, messages=[{"role": "user", "content": PII}])
     assert "".join(c.choices[0].delta.content or "" for c in stream) == f"You said: {PII}"
     assert [m.id for m in wrapped.models.list()] == ["echo-1"]  # everything else passes through
+
+
+def test_streamed_leaks_are_masked_even_when_the_policy_blocks(servers: Any, guard: Guard) -> None:
+    from tests.guard.conftest import Server
+    from veil.anonymizer import Anonymizer
+    from veil.guard.proxy import create_app
+    from veil.policy import Policy
+
+    policy = Policy.model_validate({"detection": {"ner": False}, "default": {"operator": "pseudonymize"},
+                                    "guard": {"output": {"action": "block"}}})  # fmt: skip
+    blocking = Guard(policy, Anonymizer(policy, vault=guard.anonymizer.vault))
+    messages = [{"role": "user", "content": "LEAK please"}]
+    with Server(create_app(blocking, servers[0].url)) as proxy:
+        c = openai.OpenAI(base_url=proxy.url + "/v1", api_key="k", max_retries=0, timeout=10)
+        with pytest.raises(openai.UnprocessableEntityError):  # a whole answer can be withheld
+            c.chat.completions.create(model="echo-1", messages=messages)
+        streamed = "".join(ch.choices[0].delta.content or "" for ch in c.chat.completions.create(
+            model="echo-1", messages=messages, stream=True) if ch.choices)  # fmt: skip
+    assert "leak.target@evil-example.com" not in streamed and "****" in streamed  # sent pieces cannot be withheld
+    raw = openai.OpenAI(base_url=servers[0].url + "/v1", api_key="k", max_retries=0)
+    wrapped = "".join(ch.choices[0].delta.content or "" for ch in wrap(raw, guard=blocking).chat.completions.create(
+        model="echo-1", messages=messages, stream=True))  # fmt: skip
+    assert "leak.target@evil-example.com" not in wrapped and "****" in wrapped

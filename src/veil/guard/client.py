@@ -10,7 +10,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from veil.guard.core import Guard
+from veil.guard.core import AnswerStream, Guard
 from veil.policy import Policy
 
 PATH = "/v1/chat/completions"
@@ -23,27 +23,24 @@ class _RestoredStream:
         self._call = call
 
     def __iter__(self) -> Iterator[Any]:
-        restorers: dict[int, Any] = {}
+        answer = AnswerStream(self._guard, self._call)
         last = None
         for chunk in self._stream:
             last = chunk
             for choice in chunk.choices:
-                r = restorers.setdefault(choice.index, self._guard.stream_restorer())
-                piece = r.feed(choice.delta.content) if choice.delta.content else ""
-                if choice.finish_reason:
-                    piece += r.flush()
-                if piece or choice.delta.content is not None:
-                    choice.delta.content = self._guard.scan_output(piece, self._call)
+                piece = answer.piece(choice.index, choice.delta.content, bool(choice.finish_reason))
+                if piece is not None:
+                    choice.delta.content = piece
             yield chunk
-        for index, r in restorers.items():
-            rest = r.flush()
-            if rest and last is not None:
-                extra = last.model_copy(deep=True)
-                extra.choices = [c for c in extra.choices if c.index == index][:1]
-                if extra.choices:
-                    extra.choices[0].delta.content = self._guard.scan_output(rest, self._call)
-                    extra.choices[0].finish_reason = None
-                    yield extra
+        for index, rest in answer.rest().items():
+            extra = last.model_copy(deep=True) if last is not None else None
+            if extra is None:
+                continue
+            extra.choices = [c for c in extra.choices if c.index == index][:1]
+            if extra.choices:
+                extra.choices[0].delta.content = rest
+                extra.choices[0].finish_reason = None
+                yield extra
         self._guard.finish(self._call, PATH, 200)
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from veil.anonymizer import Anonymizer
@@ -113,14 +113,21 @@ class Guard:
     def stream_restorer(self) -> StreamRestorer:
         return self.anonymizer.stream_restorer(audit=False)
 
-    def scan_output(self, text: str, call: Call) -> str:
-        """Apply the output action to personal data in ``text`` that the prompt did not contain."""
+    def scan_output(self, text: str, call: Call, *, streaming: bool = False, context: str = "") -> str:
+        """Apply the output action to personal data in ``text`` that the prompt did not contain.
+
+        ``streaming``: the text is a piece of an answer already being sent, which cannot be withheld, so the
+        action ``block`` masks instead. ``context``: text sent just before ``text`` (read for context words;
+        only findings that start in ``text`` are acted on).
+        """
         if not text:
             return text
+        offset = len(context)
         leaks = [
-            f
-            for f in self.anonymizer.detector.detect(text)
-            if f.value not in call.prompt_values
+            replace(f, start=f.start - offset, end=f.end - offset)
+            for f in self.anonymizer.detector.detect(context + text)
+            if f.start >= offset
+            and f.value not in call.prompt_values
             and f.value not in call.prompt_text
             and (self._out_entities is None or f.entity in self._out_entities)
         ]
@@ -129,7 +136,7 @@ class Guard:
         for f in leaks:
             call.leaks[f.entity] += 1
         action = self.policy.guard.output.action
-        if action == "block":
+        if action == "block" and not streaming:
             raise PolicyViolation(f"answer withheld: it contains personal data not in the prompt ({leaks[0].entity})")
         if action == "flag":
             return text
@@ -181,3 +188,50 @@ class Guard:
             leaks=dict(call.leaks),
             blocked=call.blocked,
         )
+
+
+class AnswerStream:
+    """The restorers of one streamed answer, one per choice, shared by the proxy and the client wrapper.
+
+    Restored text is sent up to its last whitespace, so the leak scan always sees whole words; each piece is
+    scanned with the tail of what was sent before it. A value spanning several words (a phone number with
+    spaces) can still be split between two pieces. Whole (non-streamed) answers are scanned in one go.
+    """
+
+    CONTEXT = 120
+
+    def __init__(self, guard: Guard, call: Call) -> None:
+        self._guard = guard
+        self._call = call
+        self._restorers: dict[int, StreamRestorer] = {}
+        self._pending: dict[int, str] = {}
+        self._sent: dict[int, str] = {}
+
+    def piece(self, index: int, text: str | None, finished: bool) -> str | None:
+        """What to send now for choice ``index`` (``None``: the chunk carried no text and nothing is due)."""
+        restorer = self._restorers.setdefault(index, self._guard.stream_restorer())
+        pending = self._pending.get(index, "") + (restorer.feed(text) if text else "")
+        if finished:
+            pending += restorer.flush()
+            cut = len(pending)
+        else:
+            cut = max(pending.rfind(" "), pending.rfind("\n"), pending.rfind("\t")) + 1
+        out, self._pending[index] = pending[:cut], pending[cut:]
+        if not out:
+            return None if text is None else ""
+        return self._send(index, out)
+
+    def _send(self, index: int, out: str) -> str:
+        sent = self._sent.get(index, "")
+        scanned = self._guard.scan_output(out, self._call, streaming=True, context=sent)
+        self._sent[index] = (sent + scanned)[-self.CONTEXT :]
+        return scanned
+
+    def rest(self) -> dict[int, str]:
+        """Text still held back per choice at the end of the stream (restored and scanned)."""
+        out = {}
+        for index, restorer in self._restorers.items():
+            held = self._pending.pop(index, "") + restorer.flush()
+            if held:
+                out[index] = self._send(index, held)
+        return out

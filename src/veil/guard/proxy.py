@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from starlette.concurrency import run_in_threadpool
 
 from veil.errors import VeilError
-from veil.guard.core import Call, Guard, PolicyViolation
+from veil.guard.core import AnswerStream, Call, Guard, PolicyViolation
 
 T = TypeVar("T")
 PROTECTED = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings")
@@ -207,27 +207,20 @@ def create_app(
         return JSONResponse(data, headers={"x-request-id": rid, "x-veil-overhead-ms": f"{overhead * 1000:.3f}"})
 
     async def stream(resp: httpx.Response, path: str, call: Call, overhead: float) -> AsyncIterator[bytes]:
-        restorers: dict[int, Any] = {}
+        answer = AnswerStream(guard, call)
         key = "text" if path == "/v1/completions" else "content"
 
-        # The leak scan of a streamed answer runs on each restored piece as it is sent, so a value split across two
-        # pieces can escape it; non-streamed answers are scanned whole.
-        def fix(obj: dict[str, Any], final: bool) -> None:
+        def fix(obj: dict[str, Any]) -> None:
             for choice in obj.get("choices") or []:
                 if not isinstance(choice, dict):
                     continue
                 holder = choice if key == "text" else choice.get("delta")
                 if not isinstance(holder, dict):
                     continue
-                idx = int(choice.get("index", 0))
-                restorer = restorers.setdefault(idx, guard.stream_restorer())
-                piece = restorer.feed(holder[key]) if isinstance(holder.get(key), str) else ""
-                if final or choice.get("finish_reason"):
-                    piece += restorer.flush()
-                if piece or isinstance(holder.get(key), str):
-                    holder[key] = (
-                        guard.scan_output(piece, call) if guard.policy.guard.output.action != "block" else piece
-                    )
+                text = holder.get(key) if isinstance(holder.get(key), str) else None
+                piece = answer.piece(int(choice.get("index", 0)), text, bool(choice.get("finish_reason")))
+                if piece is not None:
+                    holder[key] = piece
 
         try:
             async for line in resp.aiter_lines():
@@ -237,8 +230,7 @@ def create_app(
                     continue
                 payload = line[5:].strip()
                 if payload == "[DONE]":
-                    leftovers = {i: r.flush() for i, r in restorers.items()}
-                    for idx, rest in leftovers.items():
+                    for idx, rest in answer.rest().items():
                         if rest:
                             chunk = {
                                 "object": "chat.completion.chunk",
@@ -257,7 +249,7 @@ def create_app(
                     yield f"data: {payload}\n\n".encode()
                     continue
                 started = time.perf_counter()
-                await work(fix, obj, False)
+                await work(fix, obj)
                 overhead += time.perf_counter() - started
                 yield f"data: {json.dumps(obj, ensure_ascii=False)}\n\n".encode()
         finally:
