@@ -1,15 +1,19 @@
 """Latency the guard adds: p50/p99 with 50 concurrent clients, 300- and 3,000-character prompts, regex and NER tier.
 
 The echo upstream and the guard run as their own processes on loopback (uvicorn); the load comes from this
-process (httpx, 50 requests in flight). "added" = latency through the guard minus latency straight to the
-upstream, at the same percentile. All three share the machine's 2 cores, so the figures include contention.
+process (httpx, 50 requests in flight). "added per request" = each request's latency through the guard minus
+the time the guard waited for the upstream on that request (its x-veil-upstream-ms header): everything the guard
+adds, HTTP parsing, queueing and the second hop included. All three share the machine's 2 cores, so the
+figures include contention.
 "guard work" is the time the guard itself spends on a request (detect, pseudonymize, restore, leak scan), from
 its x-veil-overhead-ms header: what the privacy processing costs apart from proxying and queueing.
 
     python bench/guard_latency.py [--requests 500] [--model-ms 200]
 
 With --model-ms 200 (default) the upstream behaves like a fast model; --model-ms 0 turns it into a saturation
-test where 50 clients keep every core busy and latency measures throughput instead.
+test where 50 clients keep every core busy and latency measures throughput instead. --jitter 0.5 makes each
+answer take 50-150% of --model-ms and spreads the clients' first requests over one model latency (how real traffic
+arrives); --jitter 0 keeps all 50 clients in lock-step, a worst case where every request of a wave queues at once.
 """
 
 from __future__ import annotations
@@ -51,7 +55,15 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
-async def load(url: str, text: str, n: int, concurrency: int = 50, work: list[float] | None = None) -> list[float]:
+async def load(
+    url: str,
+    text: str,
+    n: int,
+    concurrency: int = 50,
+    work: list[float] | None = None,
+    spread: float = 0.0,
+    added: list[float] | None = None,
+) -> list[float]:
     sem = asyncio.Semaphore(concurrency)
     out: list[float] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -59,14 +71,19 @@ async def load(url: str, text: str, n: int, concurrency: int = 50, work: list[fl
 
         async def one(i: int) -> None:
             async with sem:
+                if i < concurrency and spread:
+                    await asyncio.sleep(i * spread / concurrency)  # clients arrive spread out, not all at once
                 t = time.perf_counter()
                 r = await client.post(
                     url, json={"model": "m", "messages": [{"role": "user", "content": f"{i} {text}"}]}
                 )
                 r.raise_for_status()
-                out.append(time.perf_counter() - t)
+                took = time.perf_counter() - t
+                out.append(took)
                 if work is not None and "x-veil-overhead-ms" in r.headers:
                     work.append(float(r.headers["x-veil-overhead-ms"]) / 1000)
+                if added is not None and "x-veil-upstream-ms" in r.headers:
+                    added.append(took - float(r.headers["x-veil-upstream-ms"]) / 1000)
 
         await asyncio.gather(*(one(i) for i in range(n)))
     return out
@@ -80,13 +97,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--model-ms", type=float, default=200.0, help="the echo model's own latency (0: saturation test)")
+    ap.add_argument("--jitter", type=float, default=0.5, help="model latency spread (0: lock-step waves)")
+    ap.add_argument("--sizes", default="300,3000", help="comma-separated prompt sizes in characters")
     ap.add_argument("--tiers", default="regex,regex+NER", help="comma-separated: regex, regex+NER")
     ap.add_argument("--workers", type=int, default=1, help="guard worker processes")
     args = ap.parse_args()
     home = tempfile.mkdtemp()
     env = dict(os.environ, VEIL_HOME=home)
     up_port = free_port()
-    echo = [sys.executable, str(HERE / "_echo_upstream.py"), str(up_port), str(args.model_ms)]
+    echo = [sys.executable, str(HERE / "_echo_upstream.py"), str(up_port), str(args.model_ms), str(args.jitter)]
+    spread = args.model_ms / 1000 if args.jitter else 0.0
     upstream = subprocess.Popen(echo, stderr=subprocess.PIPE)
     rows = []
     try:
@@ -113,12 +133,13 @@ def main() -> None:
             try:
                 g_url = f"http://127.0.0.1:{port}/v1/chat/completions"
                 wait_up(g_url, guard)
-                for size in (300, 3000):
+                for size in (int(x) for x in args.sizes.split(",")):
                     text = prompt(size)
                     asyncio.run(load(g_url, text, 50))  # warm-up
-                    direct = asyncio.run(load(up_url, text, args.requests))
+                    direct = asyncio.run(load(up_url, text, args.requests, spread=spread))
                     work: list[float] = []
-                    via = asyncio.run(load(g_url, text, args.requests, work=work))
+                    added: list[float] = []
+                    via = asyncio.run(load(g_url, text, args.requests, work=work, spread=spread, added=added))
                     rows.append(
                         (
                             tier,
@@ -127,6 +148,8 @@ def main() -> None:
                             pct(direct, 99),
                             pct(via, 50),
                             pct(via, 99),
+                            pct(added, 50),
+                            pct(added, 99),
                             pct(work, 50),
                             pct(work, 99),
                         )
@@ -138,12 +161,13 @@ def main() -> None:
         upstream.terminate()
         upstream.wait(timeout=30)
     print(
-        "| tier | prompt chars | direct p50/p99 ms | via guard p50/p99 ms | added p50/p99 ms | guard work p50/p99 ms |"
+        "| tier | prompt chars | direct p50/p99 ms | via guard p50/p99 ms | added per request p50/p99 ms "
+        "| guard work p50/p99 ms |"
     )
     print("|---|---|---|---|---|---|")
-    for tier, size, d50, d99, v50, v99, w50, w99 in rows:
+    for tier, size, d50, d99, v50, v99, a50, a99, w50, w99 in rows:
         print(
-            f"| {tier} | {size} | {d50:.1f} / {d99:.1f} | {v50:.1f} / {v99:.1f} | {v50 - d50:.1f} / {v99 - d99:.1f} "
+            f"| {tier} | {size} | {d50:.1f} / {d99:.1f} | {v50:.1f} / {v99:.1f} | {a50:.1f} / {a99:.1f} "
             f"| {w50:.2f} / {w99:.2f} |"
         )
 

@@ -53,3 +53,15 @@ def test_missing_model_gives_the_pip_command() -> None:
 def test_facilities_are_kept_only_as_streets(detector: Detector) -> None:
     found = detector.detect("We met at the Golden Gate Bridge and then walked down Balsham Road.")
     assert not [f for f in found if f.value.startswith("the Golden") or f.value.startswith("Golden Gate")]
+
+
+def test_shared_batches_give_the_same_findings_from_many_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"Note {i}: Maria Garcia flew from Madrid to see Peter Smith in Boston." for i in range(40)]
+    plain = SpacyRecognizer().find_many(texts)
+    shared = SpacyRecognizer()
+    shared.share_batches()
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(lambda t: shared.find_many([t])[0], texts))
+    assert got == plain

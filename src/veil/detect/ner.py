@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from veil.detect.batching import MicroBatcher
 from veil.errors import ConfigError, MissingExtraError
 from veil.types import Explanation, Finding
 
@@ -81,6 +82,16 @@ class SpacyRecognizer:
         self.batch_size = batch_size
         self.max_chunk = max_chunk
         self._nlp: Any = None
+        self._batcher: MicroBatcher[str, list[Finding]] | None = None
+
+    def share_batches(self) -> None:
+        """From now on, concurrent ``find_many`` calls from many threads share one ``nlp.pipe`` batch.
+
+        For servers (the guard): one worker thread runs the pipeline for every request thread, so a burst of
+        concurrent prompts costs a few batched calls instead of many contending ones. Results are the same.
+        """
+        if self._batcher is None:
+            self._batcher = MicroBatcher(self._find_now, max_items=self.batch_size, name="veil-ner")
 
     @property
     def entities(self) -> frozenset[str]:
@@ -101,6 +112,11 @@ class SpacyRecognizer:
         return self._nlp
 
     def find_many(self, texts: Sequence[str]) -> list[list[Finding]]:
+        if self._batcher is not None:
+            return self._batcher(texts)
+        return self._find_now(texts)
+
+    def _find_now(self, texts: Sequence[str]) -> list[list[Finding]]:
         nlp = self._pipeline()
         pieces: list[tuple[int, int, str]] = []  # (text index, offset, chunk)
         for i, text in enumerate(texts):

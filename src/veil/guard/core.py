@@ -75,6 +75,8 @@ class Guard:
     def __init__(self, policy: Policy, anonymizer: Anonymizer | None = None) -> None:
         self.policy = policy
         self.anonymizer = anonymizer or Anonymizer(policy)
+        if self.anonymizer.detector.ner is not None:
+            self.anonymizer.detector.ner.share_batches()  # concurrent requests share nlp.pipe batches
         self.blocked = frozenset(policy.guard.block)
         self._audit_log: BufferedAudit | None = None
         self._out_entities = set(policy.guard.output.entities) if policy.guard.output.entities else None

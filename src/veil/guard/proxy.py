@@ -162,6 +162,7 @@ def create_app(
             return _error(500, exc.message, "veil_error", rid)
         overhead = time.perf_counter() - started
         headers = upstream_headers(request, rid)
+        sent = time.perf_counter()
         try:
             upstream_request = client.build_request("POST", path, json=body, headers=headers)
             resp = await client.send(upstream_request, stream=True)
@@ -193,6 +194,7 @@ def create_app(
             return _error(502, "the upstream answer is not valid JSON", "veil_upstream_error", rid)
         finally:
             await resp.aclose()
+        upstream_ms = (time.perf_counter() - sent) * 1000
         started = time.perf_counter()
         try:
             data = await work(guard.restore_response, data, path, call)
@@ -204,7 +206,8 @@ def create_app(
         metrics.overhead.labels(path).observe(overhead)
         metrics.record(path, "200", call)
         guard.finish(call, path, 200)
-        return JSONResponse(data, headers={"x-request-id": rid, "x-veil-overhead-ms": f"{overhead * 1000:.3f}"})
+        timing = {"x-veil-overhead-ms": f"{overhead * 1000:.3f}", "x-veil-upstream-ms": f"{upstream_ms:.3f}"}
+        return JSONResponse(data, headers={"x-request-id": rid, **timing})
 
     async def stream(resp: httpx.Response, path: str, call: Call, overhead: float) -> AsyncIterator[bytes]:
         answer = AnswerStream(guard, call)

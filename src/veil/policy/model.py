@@ -36,6 +36,47 @@ class Rule(BaseModel):
         return make_operator(self.operator, self.params)
 
 
+TABLE_ACTIONS = ("drop", "text")
+
+
+class ColumnRule(BaseModel):
+    """A table column's treatment: any operator, or ``drop`` (minimize it away) or ``text`` (anonymize the text
+    inside each cell). ``entity`` names the type the operator treats the values as (default: the classified one)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    operator: str
+    entity: EntityName | None = None
+
+    @model_validator(mode="after")
+    def _check_operator(self) -> ColumnRule:
+        if self.operator in TABLE_ACTIONS:
+            if self.params:
+                raise ValueError(f"'{self.operator}' takes no parameters")
+            return self
+        try:
+            make_operator(self.operator, self.params)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Tables(BaseModel):
+    """How tables are classified and treated when no column rule says otherwise."""
+
+    model_config = ConfigDict(extra="forbid")
+    sample_rows: int = Field(default=1000, ge=10, description="rows sampled to classify each column")
+    min_confidence: Score = Field(default=0.5, description="a column's entity counts from this confidence")
+    quasi_identifiers: Literal["generalize", "keep"] = Field(
+        default="generalize", description="what to do with quasi-identifiers without a rule (keep: leave them for "
+        "a k-anonymity step)"
+    )
+    sensitive: Literal["keep", "drop"] = "keep"
+
+
 class Detection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     threshold: Score = 0.35
@@ -81,6 +122,10 @@ class Policy(BaseModel):
     entities: dict[EntityName, Rule] = {}
     purposes: dict[str, Purpose] = {}
     guard: GuardPolicy = GuardPolicy()
+    columns: dict[str, ColumnRule] = Field(
+        default={}, description="per table column (name or glob; table.column for databases)"
+    )
+    tables: Tables = Tables()
 
     @field_validator("purposes")
     @classmethod

@@ -66,21 +66,27 @@ class Operator(ABC):
     def apply(self, value: str, finding: Finding, ctx: TransformContext) -> str:
         return self.apply_many([value], finding.entity, ctx)[0]
 
-    def expr(self, column: str, entity: str, ctx: TransformContext) -> pl.Expr:
-        """Column form: nulls stay null, other values are cast to text and transformed in batches."""
+    def apply_series(self, series: pl.Series, entity: str, ctx: TransformContext) -> pl.Series:
+        """Column form on a polars Series: nulls stay null, values become text, each distinct value is transformed
+        once (one batched call) and mapped back, so repeated values cost nothing more."""
         try:
             import polars as pl
         except ImportError:  # pragma: no cover - polars is in veil[tabular]
             raise MissingExtraError("tabular", "polars") from None
+        values = series.cast(pl.Utf8) if series.dtype != pl.Binary else series.bin.encode("hex")
+        distinct = values.drop_nulls().unique(maintain_order=True)  # numbering follows first appearance
+        if distinct.len() == 0:
+            return pl.Series(series.name, [None] * series.len(), dtype=pl.Utf8)
+        mapped = pl.Series(self.apply_many(distinct.to_list(), entity, ctx), dtype=pl.Utf8)
+        return values.replace_strict(distinct, mapped, default=None, return_dtype=pl.Utf8).alias(series.name)
 
-        def batch(series: pl.Series) -> pl.Series:
-            values = series.cast(pl.Utf8)
-            mask = values.is_not_null()
-            present = values.filter(mask).to_list()
-            replaced = iter(self.apply_many(present, entity, ctx))
-            return pl.Series(series.name, [next(replaced) if m else None for m in mask.to_list()], dtype=pl.Utf8)
-
-        return pl.col(column).map_batches(batch, return_dtype=pl.Utf8)
+    def expr(self, column: str, entity: str, ctx: TransformContext) -> pl.Expr:
+        """Polars expression form of :meth:`apply_series`."""
+        try:
+            import polars as pl
+        except ImportError:  # pragma: no cover - polars is in veil[tabular]
+            raise MissingExtraError("tabular", "polars") from None
+        return pl.col(column).map_batches(lambda s: self.apply_series(s, entity, ctx), return_dtype=pl.Utf8)
 
 
 OPERATORS: dict[str, type[Operator]] = {}

@@ -1,0 +1,189 @@
+"""Read a table in bounded batches: files through polars' streaming engine, databases through cursors.
+
+CSV cells are read as text, exactly as written (``00123`` stays ``00123``, a phone number is not turned into a
+float); Parquet, JSONL and database columns keep their types. A file that is not UTF-8 fails with the line and
+byte of the first bad sequence, or is decoded with ``encoding=`` (``latin-1``, ``cp1252``, ...) into a temporary
+UTF-8 copy, streamed, never loaded whole. In a SQLite column holding mixed types (numbers stored as text beside
+numbers) the column is read as text and a warning names it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from veil.errors import InputError
+from veil.tabular.location import Location
+
+if TYPE_CHECKING:
+    import polars as pl
+
+log = logging.getLogger("veil.tabular")
+DEFAULT_BATCH = 50_000
+
+
+class TableReader:
+    """One table; :meth:`batches` streams it, :meth:`head` reads the first rows for classification."""
+
+    def __init__(self, location: Location, *, encoding: str = "utf-8") -> None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown text encoding '{encoding}'") from None
+        self.location = location
+        self.encoding = encoding
+        self.warnings: list[str] = []
+        self._decoded: Path | None = None
+        if location.is_file and not Path(location.target).is_file():
+            raise InputError(f"{location.target}: file not found")
+
+    def head(self, n: int) -> pl.DataFrame:
+        import polars as pl
+
+        parts: list[pl.DataFrame] = []
+        got = 0
+        for batch in self.batches(min(n, DEFAULT_BATCH)):
+            parts.append(batch.head(n - got))
+            got += parts[-1].height
+            if got >= n:
+                break
+        return pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+
+    def batches(self, batch_rows: int = DEFAULT_BATCH) -> Iterator[pl.DataFrame]:
+        """At least one frame (an empty table gives one empty frame with its columns)."""
+        if batch_rows < 1:
+            raise InputError("batch size must be at least 1 row")
+        kind = self.location.kind
+        if kind == "sql":
+            from veil.tabular.sql import read_sql
+
+            yield from read_sql(self.location, batch_rows, self.warnings)
+        elif kind == "duckdb":
+            from veil.tabular.sql import read_duckdb
+
+            yield from read_duckdb(self.location, batch_rows)
+        else:
+            yield from self._file_batches(batch_rows)
+
+    def _file_batches(self, batch_rows: int) -> Iterator[pl.DataFrame]:
+        import polars as pl
+
+        lf = self._scan()
+        schema = self._schema(lf)
+        sent = False
+        try:
+            for batch in lf.collect_batches(chunk_size=batch_rows):
+                sent = True
+                yield batch
+        except pl.exceptions.PolarsError as exc:
+            raise self._explain(exc) from None
+        if not sent:
+            yield pl.DataFrame(schema=schema)
+
+    def _schema(self, lf: pl.LazyFrame) -> pl.Schema:
+        import polars as pl
+
+        try:
+            return lf.collect_schema()
+        except pl.exceptions.NoDataError:
+            raise InputError(f"{self.location.target}: the file is empty (no header row)") from None
+        except pl.exceptions.PolarsError as exc:
+            raise self._explain(exc) from None
+
+    def _scan(self) -> pl.LazyFrame:
+        import polars as pl
+
+        loc = self.location
+        path = str(self._utf8_path())
+        if loc.kind == "csv":
+            return pl.scan_csv(path, separator=loc.separator, infer_schema=False, raise_if_empty=True)
+        if loc.kind == "parquet":
+            return pl.scan_parquet(path)
+        return pl.scan_ndjson(path, infer_schema_length=10_000)
+
+    def _utf8_path(self) -> Path:
+        path = Path(self.location.target)
+        if self.location.kind == "parquet" or codecs.lookup(self.encoding).name == "utf-8":
+            return path
+        if self._decoded is None:
+            self._decoded = _transcode(path, self.encoding)
+        return self._decoded
+
+    def _explain(self, exc: Exception) -> InputError:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        target = self.location.target
+        if "utf-8" in text.lower() or "utf8" in text.lower():
+            where = first_bad_utf8(Path(target))
+            at = f" at line {where[0]}, byte {where[1]} (0x{where[2]:02X})" if where else ""
+            return InputError(
+                f"{target}: not UTF-8 text{at}", hint="give the file's encoding, e.g. --encoding latin-1 or cp1252"
+            )
+        return InputError(f"{target}: cannot read it as {self.location.kind.upper()}: {text}")
+
+    def close(self) -> None:
+        if self._decoded is not None:
+            self._decoded.unlink(missing_ok=True)
+            self._decoded = None
+
+    def __enter__(self) -> TableReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def first_bad_utf8(path: Path, block: int = 1 << 20) -> tuple[int, int, int] | None:
+    """(line, byte offset in the file, the byte) of the first invalid UTF-8 sequence, streaming the file."""
+    line, base, carry = 1, 0, b""
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(block)
+            data = carry + chunk
+            if not data:
+                return None
+            try:
+                data.decode("utf-8")
+                good, carry = data, b""
+            except UnicodeDecodeError as exc:
+                if chunk and exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+                    good, carry = data[: exc.start], data[exc.start :]  # a sequence cut by the block: read on
+                else:
+                    return line + data[: exc.start].count(b"\n"), base + exc.start, data[exc.start]
+            if not chunk:
+                return None
+            line += good.count(b"\n")
+            base += len(good)
+
+
+def _transcode(path: Path, encoding: str, block: int = 1 << 20) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix="veil-utf8-", suffix=path.suffix)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as src, open(fd, "w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(block):
+                dst.write(decoder.decode(chunk))
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{path}: not valid {encoding}: {exc.reason}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def as_text(values: list[Any]) -> list[str | None]:
+    """Cells as text for detection: bytes decoded (undecodable bytes shown as escapes), None kept."""
+    out: list[str | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+        elif isinstance(v, bytes):
+            out.append(v.decode("utf-8", "backslashreplace"))
+        else:
+            out.append(str(v))
+    return out
