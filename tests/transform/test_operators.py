@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from veil.detect.validators import credit_card, iban
 from veil.errors import ConfigError, RegistryError
@@ -128,3 +130,25 @@ def test_column_form_matches_text_form(ctx: TransformContext) -> None:
     )
     assert out["email"].to_list() == ["<EMAIL_ADDRESS_1>", None, "<EMAIL_ADDRESS_2>", "<EMAIL_ADDRESS_1>"]
     assert out["card"].to_list() == ["**** **** **** 1111", "*", None, "*"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="0123456789ABCxyz é-/ ", max_size=14)), min_size=1, max_size=20),
+    st.integers(0, 5),
+    st.integers(0, 5),
+)
+def test_vectorized_column_forms_equal_the_per_value_forms(values: list[str | None], first: int, last: int) -> None:
+    ctx = TransformContext()
+    series = pl.Series("c", values, dtype=pl.Utf8)
+    cases = [
+        (make_operator("mask", {"keep_first": first, "keep_last": last}), "CREDIT_CARD"),
+        (make_operator("generalize", {"digits": first}), "ZIP_CODE"),
+        (make_operator("generalize", {"date": "month"}), "DATE_TIME"),
+    ]
+    for op, entity in cases:
+        expected = [None if v is None else op.apply_many([v], entity, ctx)[0] for v in values]
+        assert op.apply_series(series, entity, ctx).to_list() == expected
+    dates = pl.Series("d", ["1980-02-03", None, "2001-12-31", "3/4/1999"])
+    op = make_operator("generalize", {"date": "decade"})
+    assert op.apply_series(dates, "DATE_TIME", ctx).to_list() == ["1980s", None, "2000s", "1990s"]

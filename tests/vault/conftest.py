@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,16 +9,6 @@ import pytest
 
 from veil.storage import testing
 from veil.vault import MasterKey, Vault
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    if not testing.available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed (apt-get install postgresql): the service tests need it")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    with testing.postgres_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from veil.cli import access, anonymize, guard, keys, scan
+from veil.cli import access, anonymize, guard, keys, scan, tables
 from veil.errors import VeilError
 
 app = typer.Typer(
@@ -27,6 +27,9 @@ app.add_typer(access.roles_app, name="roles")
 app.add_typer(access.users_app, name="users")
 app.command("detokenize")(access.detokenize)
 app.command("guard")(guard.guard)
+app.command("scan-table")(tables.scan_table_cmd)
+app.command("anonymize-table")(tables.anonymize_table_cmd)
+app.command("scan-db")(tables.scan_db_cmd)
 
 err = Console(stderr=True)
 

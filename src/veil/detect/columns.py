@@ -28,7 +28,8 @@ Role = Literal["identifier", "quasi_identifier", "sensitive", "free_text", "othe
 # (pattern over the normalised name's words, entity or None, role, prior confidence)
 _HINTS: list[tuple[str, str | None, Role, float]] = [
     (r"e_?mail(_address)?|mail", "EMAIL_ADDRESS", "identifier", 0.8),
-    (r"(mobile|cell|home|work)?_?(phone|tel|telephone|fax)(_number|_no)?|mobile|msisdn", "PHONE_NUMBER", "identifier", 0.8),
+    (r"(mobile|cell|home|work)?_?(phone|tel|telephone|fax)(_number|_no)?|mobile|msisdn", "PHONE_NUMBER", "identifier",
+     0.8),
     (r"ssn|social_security(_number|_no)?", "US_SSN", "identifier", 0.9),
     (r"(credit_?)?card(_number|_no)?|cc_?(num|number)|pan", "CREDIT_CARD", "identifier", 0.7),
     (r"iban", "IBAN_CODE", "identifier", 0.9),
@@ -101,8 +102,10 @@ class ColumnProfile:
             "name": self.name,
             "dtype": self.dtype,
             "role": self.role,
-            "entities": [{"entity": e.entity, "confidence": round(e.confidence, 3), "share": round(e.share, 3)}
-                         for e in self.entities],  # fmt: skip
+            "entities": [
+                {"entity": e.entity, "confidence": round(e.confidence, 3), "share": round(e.share, 3)}
+                for e in self.entities
+            ],
             "sampled": self.sampled,
             "null_share": round(self.null_share, 4),
             "distinct_share": round(self.distinct_share, 4),
@@ -147,8 +150,12 @@ class ColumnClassifier:
         if hint is not None:
             what = hint[0] or hint[1].replace("_", " ")
             reasons.append(f"name '{name}' suggests {what}")
-        free_text = bool(present) and self._is_free_text(present)
+        # Long multi-word values make free text, unless the name says what they are (an address line is long too).
+        named = hint[0] if hint is not None else None
+        free_text = bool(present) and named is None and self._is_free_text(present)
         whole, partial, scores = self._evidence(name, present)
+        if named is not None and named in partial:
+            whole[named] = max(whole[named], partial[named])  # "12 Main St, Springfield": the street part counts
         n = len(present) or 1
         entities: dict[str, float] = {}
         shares: dict[str, float] = {}
@@ -162,13 +169,13 @@ class ColumnClassifier:
             kind = "hold" if free_text else "are"
             reasons.append(f"{share:.0%} of {len(present)} sampled values {kind} {entity} "
                            f"(mean score {statistics.fmean(scores[entity]):.2f})")  # fmt: skip
-        if hint is not None and hint[0] is not None:
-            entity, _, prior = hint
-            if entity in entities:
-                entities[entity] = 1 - (1 - entities[entity]) * (1 - prior)
+        if hint is not None and named is not None:
+            prior = hint[2]
+            if named in entities:
+                entities[named] = 1 - (1 - entities[named]) * (1 - prior)
             else:  # a name the values do not bear out counts half, where the values could have shown it
-                entities[entity] = prior if not present or entity not in _VALUE_DETECTABLE else prior / 2
-                shares[entity] = 0.0
+                entities[named] = prior if not present or named not in _VALUE_DETECTABLE else prior / 2
+                shares[named] = 0.0
         role = self._role(hint, entities, free_text)
         if free_text and hint is None:
             reasons.append(f"long multi-word values (median {self._median_len(present)} chars): free text")

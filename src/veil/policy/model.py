@@ -71,8 +71,8 @@ class Tables(BaseModel):
     sample_rows: int = Field(default=1000, ge=10, description="rows sampled to classify each column")
     min_confidence: Score = Field(default=0.5, description="a column's entity counts from this confidence")
     quasi_identifiers: Literal["generalize", "keep"] = Field(
-        default="generalize", description="what to do with quasi-identifiers without a rule (keep: leave them for "
-        "a k-anonymity step)"
+        default="generalize",
+        description="what to do with quasi-identifiers without a rule (keep: leave them for a k-anonymity step)",
     )
     sensitive: Literal["keep", "drop"] = "keep"
 

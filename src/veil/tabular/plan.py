@@ -115,9 +115,9 @@ def _plan_one(
         if policy.tables.quasi_identifiers == "generalize" and entity in GENERALIZABLE:
             return ColumnAction(col, "operator", "quasi-identifier: generalized", entity, "generalize", {})
         return ColumnAction(col, "keep", "quasi-identifier (kept: tables.quasi_identifiers)", entity)
-    rule = policy.rule_for(entity, purpose)
+    entity_rule = policy.rule_for(entity, purpose)
     source = f"entities.{entity}" if entity in policy.entities else "default"
-    if rule.operator == "keep":
+    if entity_rule.operator == "keep":
         return ColumnAction(col, "keep", f"policy rule {source}", entity)
     return ColumnAction(col, "operator", f"{prof.role.replace('_', ' ')}: policy rule {source}", entity,
-                        rule.operator, rule.params)  # fmt: skip
+                        entity_rule.operator, entity_rule.params)  # fmt: skip

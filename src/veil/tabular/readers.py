@@ -44,6 +44,14 @@ class TableReader:
     def head(self, n: int) -> pl.DataFrame:
         import polars as pl
 
+        if self.location.kind == "jsonl":  # the slice is pushed down into the scan: only the first rows are read
+            lf = self._scan()
+            schema = self._schema(lf)
+            try:
+                first = lf.head(n).collect()
+            except pl.exceptions.PolarsError as exc:
+                raise self._explain(exc) from None
+            return first if first.width else pl.DataFrame(schema=schema)
         parts: list[pl.DataFrame] = []
         got = 0
         for batch in self.batches(min(n, DEFAULT_BATCH)):
@@ -72,6 +80,9 @@ class TableReader:
     def _file_batches(self, batch_rows: int) -> Iterator[pl.DataFrame]:
         import polars as pl
 
+        if self.location.kind in ("csv", "parquet"):
+            yield from self._arrow_batches(batch_rows)
+            return
         lf = self._scan()
         schema = self._schema(lf)
         sent = False
@@ -83,6 +94,60 @@ class TableReader:
             raise self._explain(exc) from None
         if not sent:
             yield pl.DataFrame(schema=schema)
+
+    def _arrow_batches(self, batch_rows: int) -> Iterator[pl.DataFrame]:
+        """CSV and Parquet through pyarrow's streaming readers: one block at a time, read only when asked for,
+        so memory stays at a few batches whatever the file's size."""
+        import polars as pl
+        import pyarrow as pa
+
+        try:
+            reader = self._arrow_reader(batch_rows)
+            pending: list[pl.DataFrame] = []
+            size = 0
+            sent = False
+            for record_batch in reader:
+                frame = pl.from_arrow(record_batch)
+                assert isinstance(frame, pl.DataFrame)
+                pending.append(frame)
+                size += frame.height
+                if size >= batch_rows:
+                    sent = True
+                    yield pl.concat(pending) if len(pending) > 1 else pending[0]
+                    pending, size = [], 0
+            if pending or not sent:
+                schema = pl.from_arrow(reader.schema.empty_table())
+                assert isinstance(schema, pl.DataFrame)
+                yield pl.concat(pending) if pending else schema
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+            raise self._explain(exc) from None
+
+    def _arrow_reader(self, batch_rows: int) -> Any:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        path = str(self._utf8_path())
+        if self.location.kind == "parquet":
+            return pa.RecordBatchReader.from_batches(
+                pq.ParquetFile(path).schema_arrow, pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+            )
+        parse = pacsv.ParseOptions(delimiter=self.location.separator, newlines_in_values=True)
+        read = pacsv.ReadOptions(block_size=1 << 22)
+        try:
+            names = pacsv.open_csv(path, read_options=read, parse_options=parse).schema.names
+        except pa.ArrowInvalid as exc:
+            if "empty" in str(exc).lower():
+                raise InputError(f"{self.location.target}: the file is empty (no header row)") from None
+            raise
+        # Every cell as text, exactly as written; only an empty cell is null (not "NA", "NULL", ...).
+        convert = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        )
+        return pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
 
     def _schema(self, lf: pl.LazyFrame) -> pl.Schema:
         import polars as pl
@@ -118,7 +183,7 @@ class TableReader:
         target = self.location.target
         if "utf-8" in text.lower() or "utf8" in text.lower():
             where = first_bad_utf8(Path(target))
-            at = f" at line {where[0]}, byte {where[1]} (0x{where[2]:02X})" if where else ""
+            at = f" at line {where[0]}, byte offset {where[1]} (0x{where[2]:02X})" if where else ""
             return InputError(
                 f"{target}: not UTF-8 text{at}", hint="give the file's encoding, e.g. --encoding latin-1 or cp1252"
             )

@@ -133,7 +133,7 @@ def read_duckdb(location: Location, batch_rows: int) -> Iterator[pl.DataFrame]:
     con = _duck(location, read_only=True)
     try:
         try:
-            reader = con.execute(f"SELECT * FROM {_quoted(location)}").fetch_record_batch(batch_rows)
+            reader = con.sql(f"SELECT * FROM {_quoted(location)}").to_arrow_reader(batch_rows)
         except duckdb.Error as exc:
             raise InputError(f"{location}: {str(exc).splitlines()[0]}") from None
         sent = False

@@ -82,7 +82,7 @@ class FileSink:
         try:
             if self._parquet is not None:
                 self._parquet.close()
-        except Exception:  # noqa: BLE001 - the temporary file is deleted whatever state the writer is in
+        except Exception:
             pass
         self._fh.close()
         self.tmp.unlink(missing_ok=True)

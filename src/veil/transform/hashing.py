@@ -24,6 +24,5 @@ class Hash(Operator):
         vault = ctx.require_vault(self.name)
         n, prefix = self.params.length, self.params.prefix
         tag = entity.encode() + b"\x1f"
-        return [
-            prefix + vault.keyed_hash(ctx.scope, tag + v.encode("utf-8", "surrogatepass")).hex()[:n] for v in values
-        ]
+        digests = vault.keyed_hashes(ctx.scope, [tag + v.encode("utf-8", "surrogatepass") for v in values])
+        return [prefix + d.hex()[:n] for d in digests]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 from collections import OrderedDict
@@ -122,11 +121,16 @@ class Vault:
 
     def lookup_hash(self, scope: str, entity: str, value: str) -> bytes:
         key = self.scope_keys(scope).lookup
-        return hmac.new(key, entity.encode() + _SEP + value.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+        return hmac.digest(key, entity.encode() + _SEP + value.encode("utf-8", "surrogatepass"), "sha256")
 
     def keyed_hash(self, scope: str, data: bytes) -> bytes:
         """HMAC-SHA256 of ``data`` under the scope's hashing key (the hash operator, consistent fakes)."""
-        return hmac.new(self.scope_keys(scope).hashing, data, hashlib.sha256).digest()
+        return hmac.digest(self.scope_keys(scope).hashing, data, "sha256")
+
+    def keyed_hashes(self, scope: str, items: Sequence[bytes]) -> list[bytes]:
+        """:meth:`keyed_hash` of many items (one key lookup; OpenSSL's one-shot HMAC)."""
+        key = self.scope_keys(scope).hashing
+        return [hmac.digest(key, data, "sha256") for data in items]
 
     # -- tokens -------------------------------------------------------------------------------------------
     def tokenize(self, scope: str, entity: str, value: str, fmt: TokenFormat | None = None, subject: str = "") -> str:
