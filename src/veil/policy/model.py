@@ -22,11 +22,14 @@ class Rule(BaseModel):
 
     @model_validator(mode="after")
     def _check_operator(self) -> Rule:
+        self._validate_operator()
+        return self
+
+    def _validate_operator(self) -> None:
         try:
             make_operator(self.operator, self.params)
         except ConfigError as exc:
             raise ValueError(exc.message) from None
-        return self
 
     @property
     def params(self) -> dict[str, Any]:
@@ -39,29 +42,17 @@ class Rule(BaseModel):
 TABLE_ACTIONS = ("drop", "text")
 
 
-class ColumnRule(BaseModel):
+class ColumnRule(Rule):
     """A table column's treatment: any operator, or ``drop`` (minimize it away) or ``text`` (anonymize the text
     inside each cell). ``entity`` names the type the operator treats the values as (default: the classified one)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
-    operator: str
     entity: EntityName | None = None
 
-    @model_validator(mode="after")
-    def _check_operator(self) -> ColumnRule:
-        if self.operator in TABLE_ACTIONS:
-            if self.params:
-                raise ValueError(f"'{self.operator}' takes no parameters")
-            return self
-        try:
-            make_operator(self.operator, self.params)
-        except ConfigError as exc:
-            raise ValueError(exc.message) from None
-        return self
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+    def _validate_operator(self) -> None:
+        if self.operator not in TABLE_ACTIONS:
+            super()._validate_operator()
+        elif self.params:
+            raise ValueError(f"'{self.operator}' takes no parameters")
 
 
 class Tables(BaseModel):
