@@ -154,3 +154,21 @@ def test_existing_targets_need_overwrite_and_the_input_is_never_the_output(tmp_p
         _write(loc, FRAME)
     with pytest.raises(InputError, match="the output is the input"), writing(loc, overwrite=True, source=loc):
         pass
+
+
+def test_jsonl_batches_keep_the_first_rows_columns_and_refuse_lossy_changes(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"zip": "0123", "n": 1}\n\n{"zip": "9", "n": null}\n{"zip": "44"}\n')
+    frame = _read_all(parse_location(str(path)), batch_rows=1)
+    assert frame.to_dicts() == [{"zip": "0123", "n": 1}, {"zip": "9", "n": None}, {"zip": "44", "n": None}]
+    path.write_text('{"zip": 123}\n{"zip": "0123"}\n')
+    with pytest.raises(
+        InputError, match="from line 2, column 'zip' holds String values where the first rows held Int64"
+    ):
+        _read_all(parse_location(str(path)), batch_rows=1)
+    path.write_text('{"a": 1}\n{"a": 2, "b": 3}\n')
+    with pytest.raises(InputError, match="key\\(s\\) b that the first rows did not have"):
+        _read_all(parse_location(str(path)), batch_rows=1)
+    path.write_text('{"a": 1}\n{"a": \n')
+    with pytest.raises(InputError, match="lines 2-2"):
+        _read_all(parse_location(str(path)), batch_rows=1)

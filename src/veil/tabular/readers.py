@@ -1,4 +1,5 @@
-"""Read a table in bounded batches: files through polars' streaming engine, databases through cursors.
+"""Read a table in bounded batches: CSV and Parquet through pyarrow's streaming readers, JSON Lines a batch of
+lines at a time, databases through server-side cursors.
 
 CSV cells are read as text, exactly as written (``00123`` stays ``00123``, a phone number is not turned into a
 float); Parquet, JSONL and database columns keep their types. A file that is not UTF-8 fails with the line and
@@ -44,14 +45,6 @@ class TableReader:
     def head(self, n: int) -> pl.DataFrame:
         import polars as pl
 
-        if self.location.kind == "jsonl":  # the slice is pushed down into the scan: only the first rows are read
-            lf = self._scan()
-            schema = self._schema(lf)
-            try:
-                first = lf.head(n).collect()
-            except pl.exceptions.PolarsError as exc:
-                raise self._explain(exc) from None
-            return first if first.width else pl.DataFrame(schema=schema)
         parts: list[pl.DataFrame] = []
         got = 0
         for batch in self.batches(min(n, DEFAULT_BATCH)):
@@ -78,22 +71,10 @@ class TableReader:
             yield from self._file_batches(batch_rows)
 
     def _file_batches(self, batch_rows: int) -> Iterator[pl.DataFrame]:
-        import polars as pl
-
-        if self.location.kind in ("csv", "parquet"):
+        if self.location.kind == "jsonl":
+            yield from self._jsonl_batches(batch_rows)
+        else:
             yield from self._arrow_batches(batch_rows)
-            return
-        lf = self._scan()
-        schema = self._schema(lf)
-        sent = False
-        try:
-            for batch in lf.collect_batches(chunk_size=batch_rows):
-                sent = True
-                yield batch
-        except pl.exceptions.PolarsError as exc:
-            raise self._explain(exc) from None
-        if not sent:
-            yield pl.DataFrame(schema=schema)
 
     def _arrow_batches(self, batch_rows: int) -> Iterator[pl.DataFrame]:
         """CSV and Parquet through pyarrow's streaming readers: one block at a time, read only when asked for,
@@ -122,6 +103,59 @@ class TableReader:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
             raise self._explain(exc) from None
 
+    def _jsonl_batches(self, batch_rows: int) -> Iterator[pl.DataFrame]:
+        """JSON Lines, ``batch_rows`` lines at a time (polars' own scan reads far ahead). Later batches take the
+        first batch's columns and types; a key the first batch did not have is an error, never silently lost."""
+        import io
+        import itertools
+
+        import polars as pl
+
+        schema: pl.Schema | None = None
+        line = 1
+        with self._utf8_path().open("rb") as fh:
+            while lines := list(itertools.islice(fh, batch_rows)):
+                first_line, line = line, line + len(lines)
+                data = b"".join(x for x in lines if x.strip())
+                if not data:
+                    continue
+                try:
+                    frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+                except pl.exceptions.PolarsError as exc:
+                    raise InputError(f"{self.location.target}: lines {first_line}-{line - 1}: {exc}") from None
+                if schema is None:
+                    schema = frame.schema
+                else:
+                    frame = self._conform(frame, schema, first_line)
+                yield frame
+        if schema is None:
+            raise InputError(f"{self.location.target}: the file holds no JSON lines")
+
+    def _conform(self, frame: pl.DataFrame, schema: pl.Schema, line: int) -> pl.DataFrame:
+        import polars as pl
+
+        extra = [c for c in frame.columns if c not in schema]
+        if extra:
+            raise InputError(
+                f"{self.location.target}: from line {line}, key(s) {', '.join(extra)} that the first rows did not have",
+                hint="put a row with every key first",
+            )
+        columns = []
+        for name, dtype in schema.items():
+            if name not in frame.columns:
+                columns.append(pl.lit(None, dtype=dtype).alias(name))
+                continue
+            have = frame.schema[name]
+            # Only lossless changes: "0123" must never become 123.
+            if have != dtype and have != pl.Null and dtype != pl.Utf8 and not (dtype.is_float() and have.is_integer()):
+                raise InputError(
+                    f"{self.location.target}: from line {line}, column '{name}' holds {have} values where the first "
+                    f"rows held {dtype}",
+                    hint="make the column's type consistent (for example numbers stored as text everywhere)",
+                )
+            columns.append(pl.col(name).cast(dtype))
+        return frame.select(columns)
+
     def _arrow_reader(self, batch_rows: int) -> Any:
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -148,27 +182,6 @@ class TableReader:
             quoted_strings_can_be_null=False,
         )
         return pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-
-    def _schema(self, lf: pl.LazyFrame) -> pl.Schema:
-        import polars as pl
-
-        try:
-            return lf.collect_schema()
-        except pl.exceptions.NoDataError:
-            raise InputError(f"{self.location.target}: the file is empty (no header row)") from None
-        except pl.exceptions.PolarsError as exc:
-            raise self._explain(exc) from None
-
-    def _scan(self) -> pl.LazyFrame:
-        import polars as pl
-
-        loc = self.location
-        path = str(self._utf8_path())
-        if loc.kind == "csv":
-            return pl.scan_csv(path, separator=loc.separator, infer_schema=False, raise_if_empty=True)
-        if loc.kind == "parquet":
-            return pl.scan_parquet(path)
-        return pl.scan_ndjson(path, infer_schema_length=10_000)
 
     def _utf8_path(self) -> Path:
         path = Path(self.location.target)
