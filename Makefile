@@ -20,6 +20,7 @@ demo: install
 	@echo "== 1. scan: what personal data is in examples/sample.txt (exit code 1 means: found)"
 	$(BIN)/veil scan examples/sample.txt; test $$? -le 1
 	@echo "== 2. anonymize with examples/policy.yaml (vault: embedded SQLite in .veil/)"
+	mkdir -p .veil
 	$(BIN)/veil anonymize examples/sample.txt --policy examples/policy.yaml --out .veil/sample.anonymized.txt
 	cat .veil/sample.anonymized.txt
 	@echo "== 3. restore the pseudonyms (the policy redacted the secrets: they stay removed)"
