@@ -13,6 +13,16 @@ from typing import TextIO
 from veil.errors import InputError
 
 
+def temp_beside(path: Path) -> tuple[int, Path]:
+    """A new temporary file in ``path``'s folder (same file system, so a rename replaces ``path`` atomically)."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory")
+    if not path.parent.exists():
+        raise InputError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return fd, Path(tmp)
+
+
 @contextmanager
 def atomic_output(target: str | None) -> Iterator[TextIO]:
     """Standard output when ``target`` is None or "-", else a temp file renamed to ``target`` on success."""
@@ -21,11 +31,7 @@ def atomic_output(target: str | None) -> Iterator[TextIO]:
         sys.stdout.flush()
         return
     path = Path(target)
-    if path.is_dir():
-        raise InputError(f"{target}: is a directory")
-    if not path.parent.exists():
-        raise InputError(f"{target}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh

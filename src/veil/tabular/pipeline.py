@@ -20,6 +20,7 @@ from veil.tabular.location import Location
 from veil.tabular.plan import ColumnAction, plan_columns
 from veil.tabular.readers import DEFAULT_BATCH, TableReader, as_text
 from veil.tabular.writers import writing
+from veil.transform.base import map_distinct
 
 if TYPE_CHECKING:
     import polars as pl
@@ -134,13 +135,10 @@ class TablePipeline:
     def _text(self, series: pl.Series) -> pl.Series:
         import polars as pl
 
-        values = series.cast(pl.Utf8)
-        distinct = values.drop_nulls().unique(maintain_order=True)
-        if distinct.len() == 0:
-            return values
-        done = self.anonymizer.anonymize_many(distinct.to_list(), self.purpose)
-        mapped = pl.Series([d.text for d in done], dtype=pl.Utf8)
-        return values.replace_strict(distinct, mapped, default=None, return_dtype=pl.Utf8).alias(series.name)
+        return map_distinct(
+            series.cast(pl.Utf8),
+            lambda distinct: [d.text for d in self.anonymizer.anonymize_many(distinct, self.purpose)],
+        )
 
 
 def anonymize_table(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from veil.errors import InputError
 from veil.tabular.location import Location
+from veil.tabular.readers import as_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -73,13 +74,7 @@ def _column(name: str, values: list[Any], dtype: Any, dirty: set[str], warnings:
         except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
             dirty.add(name)
             warnings.append(f"column '{name}' holds values of mixed types: read as text")
-    return pl.Series(name, [None if v is None else _text(v) for v in values], dtype=pl.Utf8)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "backslashreplace")
-    return str(value)
+    return pl.Series(name, as_text(values), dtype=pl.Utf8)
 
 
 def read_sql(location: Location, batch_rows: int, warnings: list[str]) -> Iterator[pl.DataFrame]:

@@ -8,7 +8,6 @@ source itself is refused: the source would be overwritten while it is read.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from veil.errors import InputError
 from veil.tabular.location import Location
+from veil.textio_out import temp_beside
 
 if TYPE_CHECKING:
     import polars as pl
@@ -30,16 +30,11 @@ class Sink(Protocol):
 class FileSink:
     def __init__(self, location: Location, *, overwrite: bool) -> None:
         path = Path(location.target)
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory")
-        if not path.parent.exists():
-            raise InputError(f"{path}: folder {path.parent} does not exist")
-        if path.exists() and not overwrite:
+        if path.is_file() and not overwrite:
             raise InputError(f"{path}: the file exists", hint="give --overwrite to replace it")
         self.location = location
         self.path = path
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        self.tmp = Path(tmp)
+        fd, self.tmp = temp_beside(path)
         self._fh: IO[bytes] = os.fdopen(fd, "wb")
         self._parquet: Any = None
         self._schema: Any = None

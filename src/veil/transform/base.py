@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -74,11 +74,7 @@ class Operator(ABC):
         except ImportError:  # pragma: no cover - polars is in veil[tabular]
             raise MissingExtraError("tabular", "polars") from None
         values = series.cast(pl.Utf8) if series.dtype != pl.Binary else series.bin.encode("hex")
-        distinct = values.drop_nulls().unique(maintain_order=True)  # numbering follows first appearance
-        if distinct.len() == 0:
-            return pl.Series(series.name, [None] * series.len(), dtype=pl.Utf8)
-        mapped = pl.Series(self.apply_many(distinct.to_list(), entity, ctx), dtype=pl.Utf8)
-        return values.replace_strict(distinct, mapped, default=None, return_dtype=pl.Utf8).alias(series.name)
+        return map_distinct(values, lambda distinct: self.apply_many(distinct, entity, ctx))
 
     def expr(self, column: str, entity: str, ctx: TransformContext) -> pl.Expr:
         """Polars expression form of :meth:`apply_series`."""
@@ -87,6 +83,18 @@ class Operator(ABC):
         except ImportError:  # pragma: no cover - polars is in veil[tabular]
             raise MissingExtraError("tabular", "polars") from None
         return pl.col(column).map_batches(lambda s: self.apply_series(s, entity, ctx), return_dtype=pl.Utf8)
+
+
+def map_distinct(values: pl.Series, fn: Callable[[list[str]], list[str]]) -> pl.Series:
+    """Text column -> text column: ``fn`` runs once on the distinct non-null values (in order of first
+    appearance, so sequential pseudonyms follow the rows) and the results are mapped back; nulls stay null."""
+    import polars as pl
+
+    distinct = values.drop_nulls().unique(maintain_order=True)
+    if distinct.len() == 0:
+        return pl.Series(values.name, [None] * values.len(), dtype=pl.Utf8)
+    mapped = pl.Series(fn(distinct.to_list()), dtype=pl.Utf8)
+    return values.replace_strict(distinct, mapped, default=None, return_dtype=pl.Utf8).alias(values.name)
 
 
 OPERATORS: dict[str, type[Operator]] = {}
