@@ -94,3 +94,27 @@ class KeyShredded(VaultError):
     """The data key was destroyed (crypto-shredding): what it protected is irreversible."""
 
     code = "VEIL-430"
+
+
+class PrivacyError(VeilError):
+    """A privacy guarantee cannot be met or would be broken."""
+
+    code = "VEIL-600"
+
+
+class NoSolution(PrivacyError):
+    """No transformation of the table satisfies the privacy models within the suppression limit."""
+
+    code = "VEIL-610"
+
+
+class ReleaseRefused(PrivacyError):
+    """The output does not meet the guarantee the policy requires, so it was not released."""
+
+    code = "VEIL-620"
+
+
+class BudgetExceeded(PrivacyError):
+    """A differentially private release would spend more than the remaining privacy budget."""
+
+    code = "VEIL-630"

@@ -1,0 +1,224 @@
+"""Privacy models, each deciding per equivalence class whether it may be released.
+
+A class that fails any model is suppressed; a transformation is acceptable when the suppressed rows stay within
+the suppression limit. The definitions follow ARX (and the papers it cites), so results can be checked against it:
+
+- k-anonymity: every class has at least k rows.
+- distinct l-diversity: at least l distinct sensitive values in a class.
+- entropy l-diversity: the Shannon entropy (bits) of the class's sensitive values is at least log2(l).
+- recursive (c,l)-diversity: r1 < c * (r_l + ... + r_m), with r the class's value counts in descending order.
+- t-closeness: the earth mover's distance between the class's and the whole table's sensitive distribution is at
+  most t: equal distance (half the L1 distance), ordered distance (values in sorted order; numbers by value) or
+  hierarchical distance (Li, Li & Venkatasubramanian 2007, over the sensitive attribute's hierarchy).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from veil.errors import ConfigError
+from veil.tabular.privacy.encoding import Encoded, Groups
+from veil.tabular.privacy.hierarchy import Hierarchy
+
+Mask = np.ndarray
+
+
+class PrivacyModel(ABC):
+    """Decides, per class, whether it satisfies the model."""
+
+    name = "model"
+    needs_sensitive = False
+    #: failing classes stay failing when merged with others, so a failing transformation's specializations fail
+    monotone = True
+
+    def prepare(self, data: Encoded) -> None:  # noqa: B027 - optional hook
+        """Precompute what the model needs from the whole table."""
+
+    @abstractmethod
+    def passes(self, groups: Groups) -> Mask:
+        """Boolean per class."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """The model and its parameters, for reports."""
+
+
+@dataclass
+class KAnonymity(PrivacyModel):
+    k: int
+    name = "k-anonymity"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.k, int) or self.k < 1:
+            raise ConfigError(f"k must be a whole number >= 1, not {self.k!r}")
+
+    def passes(self, groups: Groups) -> Mask:
+        return np.asarray(groups.sizes >= self.k)
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.name, "k": self.k}
+
+
+class _Sensitive(PrivacyModel):
+    needs_sensitive = True
+
+    def _hist(self, groups: Groups) -> np.ndarray:
+        if groups.histogram is None:
+            raise ConfigError(f"{self.name} needs a sensitive attribute")
+        return groups.histogram
+
+
+@dataclass
+class DistinctLDiversity(_Sensitive):
+    l: int  # noqa: E741 - the model's own name for it
+    name = "distinct-l-diversity"
+
+    def __post_init__(self) -> None:
+        _check_l(self.l)
+
+    def passes(self, groups: Groups) -> Mask:
+        return np.asarray((self._hist(groups) > 0).sum(axis=1) >= self.l)
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.name, "l": self.l}
+
+
+@dataclass
+class EntropyLDiversity(_Sensitive):
+    l: float  # noqa: E741
+    name = "entropy-l-diversity"
+
+    def __post_init__(self) -> None:
+        _check_l(self.l)
+
+    def passes(self, groups: Groups) -> Mask:
+        hist = self._hist(groups).astype(np.float64)
+        total = hist.sum(axis=1)
+        plogp = (hist * np.log2(np.where(hist > 0, hist, 1.0))).sum(axis=1)
+        entropy = np.log2(total) - plogp / total
+        distinct = (hist > 0).sum(axis=1)
+        return np.asarray((distinct >= math.ceil(self.l)) & (entropy >= math.log2(self.l)))
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.name, "l": self.l}
+
+
+@dataclass
+class RecursiveCLDiversity(_Sensitive):
+    c: float
+    l: int  # noqa: E741
+    name = "recursive-(c,l)-diversity"
+
+    def __post_init__(self) -> None:
+        _check_l(self.l)
+        if self.c <= 0:
+            raise ConfigError("c must be > 0")
+
+    def passes(self, groups: Groups) -> Mask:
+        hist = -np.sort(-self._hist(groups), axis=1)
+        if hist.shape[1] < self.l:
+            return np.zeros(hist.shape[0], dtype=bool)
+        tail = hist[:, self.l - 1 :].sum(axis=1)
+        distinct = (hist > 0).sum(axis=1)
+        return np.asarray((distinct >= self.l) & (hist[:, 0] < self.c * tail))
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.name, "c": self.c, "l": self.l}
+
+
+@dataclass
+class TCloseness(_Sensitive):
+    t: float
+    distance: str = "equal"
+    hierarchy: Hierarchy | None = None
+    name = "t-closeness"
+    monotone = False  # a passing class merged with a failing one can fail
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.t <= 1:
+            raise ConfigError("t must be between 0 and 1")
+        if self.distance not in ("equal", "ordered", "hierarchical"):
+            raise ConfigError("t-closeness distance must be 'equal', 'ordered' or 'hierarchical'")
+        if self.distance == "hierarchical" and self.hierarchy is None:
+            raise ConfigError("hierarchical t-closeness needs a hierarchy of the sensitive attribute")
+        self._p = np.zeros(0)
+        self._order = np.zeros(0, dtype=np.int64)
+        self._tree: list[tuple[float, np.ndarray]] = []
+
+    def prepare(self, data: Encoded) -> None:
+        assert data.distribution is not None
+        self._p = data.distribution
+        labels = data.sensitive_labels
+        if self.distance == "ordered":
+            self._order = np.array(sorted(range(len(labels)), key=lambda i: _order_key(labels[i])), dtype=np.int64)
+        if self.distance == "hierarchical":
+            assert self.hierarchy is not None
+            self._tree = _tree(self.hierarchy.labels(labels, data.sensitive or "sensitive"))
+
+    def distances(self, groups: Groups) -> np.ndarray:
+        hist = self._hist(groups).astype(np.float64)
+        q = hist / hist.sum(axis=1, keepdims=True)
+        diff = self._p[None, :] - q
+        if self.distance == "equal":
+            return np.asarray(0.5 * np.abs(diff).sum(axis=1))
+        if self.distance == "ordered":
+            m = diff.shape[1]
+            if m < 2:
+                return np.zeros(diff.shape[0])
+            return np.asarray(np.abs(np.cumsum(diff[:, self._order], axis=1)).sum(axis=1) / (m - 1))
+        cost = np.zeros(diff.shape[0])
+        extras = diff  # the children's extras at the current level, starting with the leaves
+        for weight, children in self._tree:
+            # children: (nodes at this level) x (nodes one level below) membership
+            pos = np.clip(extras, 0, None) @ children.T
+            neg = np.clip(-extras, 0, None) @ children.T
+            cost += weight * np.minimum(pos, neg).sum(axis=1)
+            extras = pos - neg
+        return cost
+
+    def passes(self, groups: Groups) -> Mask:
+        return np.asarray(self.distances(groups) <= self.t + 1e-12)
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.name, "t": self.t, "distance": self.distance}
+
+
+def _tree(chains: list[tuple[str, ...]]) -> list[tuple[float, np.ndarray]]:
+    """Per internal level of the hierarchy: its weight (level / height) and children membership matrix."""
+    height = len(chains[0]) - 1
+    levels = []
+    below = [c[0] for c in chains]
+    below_index = {v: i for i, v in enumerate(below)}
+    for level in range(1, height + 1):
+        nodes: dict[str, int] = {}
+        pairs = set()
+        for chain in chains:
+            node = nodes.setdefault(chain[level], len(nodes))
+            pairs.add((node, below_index[chain[level - 1]]))
+        member = np.zeros((len(nodes), len(below_index)))
+        for node, child in pairs:
+            member[node, child] = 1.0
+        levels.append((level / height, member))
+        below_index = nodes
+    return levels
+
+
+def _order_key(label: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(label), "")
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def _check_l(value: float) -> None:
+    if value < 1:
+        raise ConfigError(f"l must be >= 1, not {value!r}")
+
+
+def needs_sensitive(models: list[PrivacyModel]) -> bool:
+    return any(m.needs_sensitive for m in models)
