@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from veil.cli import access, anonymize, guard, keys, scan, tables
+from veil.cli import access, anonymize, guard, keys, privacy, scan, tables
 from veil.errors import VeilError
 
 app = typer.Typer(
@@ -30,6 +30,8 @@ app.command("guard")(guard.guard)
 app.command("scan-table")(tables.scan_table_cmd)
 app.command("anonymize-table")(tables.anonymize_table_cmd)
 app.command("scan-db")(tables.scan_db_cmd)
+app.command("risk")(privacy.risk_cmd)
+app.command("kanon")(privacy.kanon_cmd)
 
 err = Console(stderr=True)
 

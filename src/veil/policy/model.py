@@ -55,6 +55,30 @@ class ColumnRule(Rule):
             raise ValueError(f"'{self.operator}' takes no parameters")
 
 
+class Requirement(BaseModel):
+    """A guarantee the released table must meet, checked on the output before it is committed."""
+
+    model_config = ConfigDict(extra="forbid")
+    quasi_identifiers: list[str] = Field(
+        default=[], description="output columns an attacker may know (default: those classified as quasi-identifiers)"
+    )
+    k: int | None = Field(default=None, ge=1, description="every combination of quasi-identifiers on at least k rows")
+    l: float | None = Field(default=None, ge=1, description="l-diversity of the sensitive column")  # noqa: E741
+    l_variant: Literal["distinct", "entropy", "recursive"] = "distinct"
+    c: float = Field(default=3.0, gt=0)
+    t: float | None = Field(default=None, ge=0, le=1, description="t-closeness of the sensitive column")
+    t_distance: Literal["equal", "ordered"] = "equal"
+    sensitive: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Requirement:
+        if self.k is None and self.l is None and self.t is None:
+            raise ValueError("require needs k, l or t")
+        if (self.l is not None or self.t is not None) and not self.sensitive:
+            raise ValueError("l and t need the sensitive column (sensitive: ...)")
+        return self
+
+
 class Tables(BaseModel):
     """How tables are classified and treated when no column rule says otherwise."""
 
@@ -66,6 +90,7 @@ class Tables(BaseModel):
         description="what to do with quasi-identifiers without a rule (keep: leave them for a k-anonymity step)",
     )
     sensitive: Literal["keep", "drop"] = "keep"
+    require: Requirement | None = Field(default=None, description="release only if the output meets this")
 
 
 class Detection(BaseModel):

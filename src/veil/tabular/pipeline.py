@@ -86,6 +86,7 @@ class RunReport:
     actions: list[ColumnAction] = field(default_factory=list)
     profiles: list[ColumnProfile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    guarantee: dict[str, Any] | None = None  # what the policy's release requirement found on the output
 
     def to_dict(self) -> dict[str, Any]:
         kinds = {a.column: a for a in self.actions}
@@ -102,6 +103,7 @@ class RunReport:
                 for p in self.profiles
             ],
             "dropped": [a.column for a in self.actions if a.kind == "drop"],
+            "guarantee": self.guarantee,
             "warnings": self.warnings,
         }
 
@@ -167,6 +169,7 @@ def anonymize_table(
             raise InputError(f"purpose '{purpose}' needs none of the columns of {source}: nothing to write")
         jobs = n_process or os.cpu_count() or 1
         pipeline = TablePipeline(anonymizer, report.actions, purpose)
+        check = _release_check(policy, report)
         with writing(sink, overwrite=overwrite, source=source) as out:
             batches = reader.batches(batch_rows)
             if jobs > 1:
@@ -176,15 +179,31 @@ def anonymize_table(
             else:
                 pairs = ((b, pipeline.apply(b)) for b in batches)
             for batch, result in pairs:
+                if check is not None:
+                    check.add(result)
                 out.write(result)
                 report.rows_in += batch.height
                 report.rows_out += result.height
                 if progress is not None:
                     progress(batch.height)
+            if check is not None:
+                report.guarantee = check.verify()  # raises before the sink commits: nothing is released
         report.warnings = list(reader.warnings)
     report.seconds = time.perf_counter() - started
     _audit(anonymizer, report, actor)
     return report
+
+
+def _release_check(policy: Any, report: RunReport) -> Any:
+    """The policy's release requirement (k, l, t on the output), if it has one."""
+    requirement = policy.tables.require
+    if requirement is None:
+        return None
+    from veil.tabular.privacy.guarantee import ReleaseCheck
+
+    kept = {a.column for a in report.actions if a.kind != "drop"}
+    classified = [p.name for p in report.profiles if p.role == "quasi_identifier" and p.name in kept]
+    return ReleaseCheck.from_requirement(requirement, classified)
 
 
 def _audit(anonymizer: Anonymizer, report: RunReport, actor: str) -> None:

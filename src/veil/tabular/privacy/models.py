@@ -100,7 +100,8 @@ class EntropyLDiversity(_Sensitive):
         hist = self._hist(groups).astype(np.float64)
         total = hist.sum(axis=1)
         plogp = (hist * np.log2(np.where(hist > 0, hist, 1.0))).sum(axis=1)
-        entropy = np.log2(total) - plogp / total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = np.where(total > 0, np.log2(np.maximum(total, 1)) - plogp / np.maximum(total, 1), 0.0)
         distinct = (hist > 0).sum(axis=1)
         return np.asarray((distinct >= math.ceil(self.l)) & (entropy >= math.log2(self.l)))
 
@@ -152,13 +153,16 @@ class TCloseness(_Sensitive):
 
     def prepare(self, data: Encoded) -> None:
         assert data.distribution is not None
-        self._p = data.distribution
-        labels = data.sensitive_labels
+        self.prepare_distribution(data.distribution, data.sensitive_labels, data.sensitive or "sensitive")
+
+    def prepare_distribution(self, distribution: np.ndarray, labels: list[str], column: str = "sensitive") -> None:
+        """The whole table's distribution of the sensitive values (in the order of ``labels``)."""
+        self._p = distribution
         if self.distance == "ordered":
             self._order = np.array(sorted(range(len(labels)), key=lambda i: _order_key(labels[i])), dtype=np.int64)
         if self.distance == "hierarchical":
             assert self.hierarchy is not None
-            self._tree = _tree(self.hierarchy.labels(labels, data.sensitive or "sensitive"))
+            self._tree = _tree(self.hierarchy.labels(labels, column))
 
     def distances(self, groups: Groups) -> np.ndarray:
         hist = self._hist(groups).astype(np.float64)
@@ -222,3 +226,46 @@ def _check_l(value: float) -> None:
 
 def needs_sensitive(models: list[PrivacyModel]) -> bool:
     return any(m.needs_sensitive for m in models)
+
+
+L_VARIANTS = ("distinct", "entropy", "recursive")
+T_DISTANCES = ("equal", "ordered", "hierarchical")
+
+
+def build_models(
+    *,
+    k: int | None = None,
+    l: float | None = None,  # noqa: E741
+    l_variant: str = "distinct",
+    c: float = 3.0,
+    t: float | None = None,
+    t_distance: str = "equal",
+    sensitive: str | None = None,
+    sensitive_hierarchy: Hierarchy | None = None,
+) -> list[PrivacyModel]:
+    """The models named by simple parameters (the CLI's and the policy's form)."""
+    models: list[PrivacyModel] = []
+    if k is not None:
+        models.append(KAnonymity(k))
+    if (l is not None or t is not None) and sensitive is None:
+        raise ConfigError("l-diversity and t-closeness need the sensitive attribute (--sensitive)")
+    if l is not None:
+        if l_variant not in L_VARIANTS:
+            raise ConfigError(f"l-diversity variant must be one of {', '.join(L_VARIANTS)}, not '{l_variant}'")
+        if l_variant == "distinct":
+            if float(l) != int(l):
+                raise ConfigError("distinct l-diversity needs a whole number l")
+            models.append(DistinctLDiversity(int(l)))
+        elif l_variant == "entropy":
+            models.append(EntropyLDiversity(l))
+        else:
+            if float(l) != int(l):
+                raise ConfigError("recursive (c,l)-diversity needs a whole number l")
+            models.append(RecursiveCLDiversity(c, int(l)))
+    if t is not None:
+        if t_distance not in T_DISTANCES:
+            raise ConfigError(f"t-closeness distance must be one of {', '.join(T_DISTANCES)}, not '{t_distance}'")
+        models.append(TCloseness(t, t_distance, sensitive_hierarchy))
+    if not models:
+        raise ConfigError("name at least one privacy model (k, l or t)")
+    return models
