@@ -46,10 +46,10 @@ L_CASES = [
 @pytest.mark.parametrize(("l", "suppression", "loss", "levels"), L_CASES)
 def test_entropy_l_diversity(
     adult_occupation: Encoded,
-    l: float,
+    l: float,  # noqa: E741
     suppression: float,
     loss: float,
-    levels: tuple[int, ...],  # noqa: E741
+    levels: tuple[int, ...],
 ) -> None:
     result = optimal(adult_occupation, [EntropyLDiversity(l)], suppression=suppression, metric="entropy-nm")
     assert result.levels == levels

@@ -125,6 +125,8 @@ class Encoded:
         )
         # generalized codes of every distinct row at every level, per column
         self._at = [[m[self.tuples[:, j]].astype(np.int32) for m in col.maps] for j, col in enumerate(self.columns)]
+        self._projections: dict[tuple[bool, ...], tuple[list[list[IntArray]], IntArray, IntArray | None]] = {}
+        self._masks_seen: dict[tuple[bool, ...], int] = {}
 
     @property
     def tops(self) -> tuple[int, ...]:
@@ -133,23 +135,28 @@ class Encoded:
     def keys(self, levels: Sequence[int], rows: IntArray | None = None) -> tuple[IntArray, int]:
         """One key per distinct row (or given level-0 rows) naming its class under ``levels``, and the size of
         the key space (keys are dense below it)."""
+        if rows is None:
+            return self._keys(self._at, levels, len(self.tuples))
+        at = [[m[rows[:, j]] for m in col.maps] for j, col in enumerate(self.columns)]
+        return self._keys(at, levels, len(rows))
+
+    def _keys(self, at: list[list[IntArray]], levels: Sequence[int], count: int) -> tuple[IntArray, int]:
         parts = []
         space = 1
         for j, (col, level) in enumerate(zip(self.columns, levels, strict=True)):
             size = col.cardinality(level)
             if size > 1:
-                parts.append((size, self._at[j][level] if rows is None else col.maps[level][rows[:, j]]))
+                parts.append((size, at[j][level]))
                 space *= size
-        count = len(self.tuples) if rows is None else len(rows)
         if not parts:
             return np.zeros(count, dtype=np.int64), 1
         if space < (1 << 31):
-            key = parts[0][1].astype(np.int32)
+            small = parts[0][1].astype(np.int32)
             for size, codes in parts[1:]:
-                key *= size
-                key += codes
-            return key, space
-        key = np.zeros(count, dtype=np.int64)
+                small *= size
+                small += codes
+            return small, space
+        key: IntArray = np.zeros(count, dtype=np.int64)
         space = 1
         for size, codes in parts:
             if space > (1 << 62) // size:  # would overflow: re-number the classes so far
@@ -161,27 +168,73 @@ class Encoded:
         return key, space
 
     def groups(self, levels: Sequence[int]) -> Groups:
-        """The classes of a transformation: a dense count when the key space is small, else a sort."""
+        """The classes of a transformation, with the class of every distinct row."""
         key, space = self.keys(levels)
+        return self._group(key, space, self.weights, self.sens)
+
+    def check_groups(self, levels: Sequence[int]) -> Groups:
+        """The classes' sizes and histograms only (no row -> class map), computed on the distinct rows of just
+        the columns this transformation does not suppress entirely: far fewer rows when many are at the top."""
+        mask = tuple(col.cardinality(lv) > 1 for col, lv in zip(self.columns, levels, strict=True))
+        projection = self._projections.get(mask)
+        if projection is None:
+            seen = self._masks_seen.get(mask, 0) + 1
+            self._masks_seen[mask] = seen
+            # a projection costs about one check: make it when the same columns come back
+            projection = self._project(mask) if seen >= 2 else (self._at, self.weights, self.sens)
+        at, weights, sens = projection
+        key, space = self._keys(at, levels, len(weights))
+        return self._group(key, space, weights, sens, with_rows=False)
+
+    def _project(self, mask: tuple[bool, ...]) -> tuple[list[list[IntArray]], IntArray, IntArray | None]:
+        kept = [j for j, keep in enumerate(mask) if keep]
+        projection: tuple[list[list[IntArray]], IntArray, IntArray | None]
+        if len(kept) == len(mask):
+            projection = (self._at, self.weights, self.sens)
+        else:
+            columns = [self.tuples[:, j] for j in kept] + ([self.sens] if self.sens is not None else [])
+            sizes = [self.columns[j].cardinality(0) for j in kept]
+            if self.sens is not None:
+                sizes.append(len(self.sensitive_labels))
+            if not columns:
+                first = np.zeros(1, dtype=np.int64)
+                inverse = np.zeros(len(self.tuples), dtype=np.int64)
+            elif float(np.prod(np.asarray(sizes, dtype=np.float64))) < 2.0**62:
+                key = np.zeros(len(self.tuples), dtype=np.int64)
+                for size, codes in zip(sizes, columns, strict=True):
+                    key = key * size + codes
+                _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            else:
+                _, first, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
+            weights = np.bincount(inverse.ravel(), weights=self.weights, minlength=len(first))
+            at = [[codes[first] for codes in per] if j in kept else [] for j, per in enumerate(self._at)]
+            projection = (at, weights, None if self.sens is None else self.sens[first])
+        if len(self._projections) < 1024:
+            self._projections[mask] = projection
+        return projection
+
+    def _group(
+        self, key: IntArray, space: int, weights: IntArray, sens: IntArray | None, *, with_rows: bool = True
+    ) -> Groups:
         width = len(self.sensitive_labels)
         if space <= max(8 * len(key), 1 << 16) and space * max(width, 1) <= (1 << 24):
-            dense = np.bincount(key, weights=self.weights, minlength=space)
+            dense = np.bincount(key, weights=weights, minlength=space)
             present = dense > 0
             sizes = dense[present].astype(np.int64)
             histogram = None
-            if self.sens is not None:
-                flat = np.bincount(key * width + self.sens, weights=self.weights, minlength=space * width)
+            if sens is not None:
+                flat = np.bincount(key * width + sens, weights=weights, minlength=space * width)
                 histogram = flat.reshape(space, width)[present].astype(np.int64)
-            return Groups(sizes, histogram, key=key, present=present)
+            return Groups(sizes, histogram, key=key, present=present) if with_rows else Groups(sizes, histogram)
         _, inverse = np.unique(key, return_inverse=True)
         inverse = inverse.ravel()
         classes = int(inverse.max()) + 1 if len(inverse) else 0
-        sizes = np.bincount(inverse, weights=self.counts, minlength=classes).astype(np.int64)
+        sizes = np.bincount(inverse, weights=weights, minlength=classes).astype(np.int64)
         histogram = None
-        if self.sens is not None:
-            flat = np.bincount(inverse * width + self.sens, weights=self.counts, minlength=classes * width)
+        if sens is not None:
+            flat = np.bincount(inverse * width + sens, weights=weights, minlength=classes * width)
             histogram = flat.reshape(classes, width).astype(np.int64)
-        return Groups(sizes, histogram, inverse)
+        return Groups(sizes, histogram, inverse if with_rows else None)
 
     def generalized(self, column: int, level: int) -> IntArray:
         """Codes of column ``column`` at ``level`` for every distinct row."""

@@ -33,8 +33,14 @@ class PrivacyModel(ABC):
 
     name = "model"
     needs_sensitive = False
-    #: failing classes stay failing when merged with others, so a failing transformation's specializations fail
+    #: generalizing (merging classes) never makes more rows fail, so with a suppression limit a failing
+    #: transformation's specializations fail too; models without this are only monotone when nothing may be
+    #: suppressed (merging two passing classes gives a passing class for every model here)
     monotone = True
+
+    def necessary(self) -> list[PrivacyModel]:
+        """Monotone models every class satisfying this one also satisfies (used to prune the search)."""
+        return []
 
     def prepare(self, data: Encoded) -> None:  # noqa: B027 - optional hook
         """Precompute what the model needs from the whole table."""
@@ -92,9 +98,13 @@ class DistinctLDiversity(_Sensitive):
 class EntropyLDiversity(_Sensitive):
     l: float  # noqa: E741
     name = "entropy-l-diversity"
+    monotone = False  # a diverse class merged with a uniform one can fall below log2(l)
 
     def __post_init__(self) -> None:
         _check_l(self.l)
+
+    def necessary(self) -> list[PrivacyModel]:
+        return [DistinctLDiversity(math.ceil(self.l))]
 
     def passes(self, groups: Groups) -> Mask:
         hist = self._hist(groups).astype(np.float64)
@@ -114,11 +124,15 @@ class RecursiveCLDiversity(_Sensitive):
     c: float
     l: int  # noqa: E741
     name = "recursive-(c,l)-diversity"
+    monotone = False  # a passing class merged with a failing one can fail
 
     def __post_init__(self) -> None:
         _check_l(self.l)
         if self.c <= 0:
             raise ConfigError("c must be > 0")
+
+    def necessary(self) -> list[PrivacyModel]:
+        return [DistinctLDiversity(self.l)]
 
     def passes(self, groups: Groups) -> Mask:
         hist = -np.sort(-self._hist(groups), axis=1)

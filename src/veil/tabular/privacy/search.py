@@ -123,7 +123,7 @@ class _Checker:
     def check(self, levels: tuple[int, ...]) -> tuple[bool, bool, Groups, np.ndarray]:
         """(passes, monotone part fails, groups, released-class mask)."""
         self.checks += 1
-        groups = self.groups(levels)
+        groups = self.cache.get(levels) or self.data.check_groups(levels)
         ok = np.ones(len(groups.sizes), dtype=bool)
         mono_ok = ok.copy()
         for model in self.models:
@@ -167,6 +167,10 @@ def optimal(
     metrics = Metrics(data)
     monotone = all(m.monotone for m in models) or limit == 0
     mono_models = list(models) if monotone else [m for m in models if m.monotone]
+    if not monotone:  # what the others imply and is monotone prunes too
+        mono_models += [n for m in models if not m.monotone for n in m.necessary()]
+        for model in mono_models:
+            model.prepare(data)
     prober = checker if monotone else _Checker(data, mono_models, limit)
     prober.cache = checker.cache
     state = np.zeros(lattice.size, dtype=np.int8)  # the whole configuration
