@@ -30,6 +30,9 @@ demo: install
 	@echo "== 5. anonymize the table for the 'analytics' purpose (unneeded columns dropped) into Parquet"
 	$(BIN)/veil anonymize-table examples/customers.csv --policy examples/policy.yaml --purpose analytics \
 	  --out .veil/customers.analytics.parquet --overwrite --report .veil/customers.run.json
+	@echo "== 6. k-anonymity: generalize the quasi-identifiers left until every combination holds >= 3 rows"
+	$(BIN)/veil kanon .veil/customers.analytics.parquet --qi zip_code,birth_date,gender,city --k 3 \
+	  --suppression 0.1 --out .veil/customers.k3.parquet --overwrite
 
 lint: install
 	$(BIN)/ruff check src tests bench
