@@ -63,6 +63,16 @@ def test_generated_hierarchies() -> None:
     assert SuppressionHierarchy().labels(["a"], "x") == [("a", "*")]
 
 
+def test_category_mapping_file(tmp_path: Path) -> None:
+    mapping = tmp_path / "disease.yaml"
+    mapping.write_text("flu: [respiratory, infectious]\ncold: [respiratory, infectious]\nhiv: [blood, infectious]\n")
+    h = parse_spec(str(mapping))
+    assert h.labels(["hiv"], "disease") == [("hiv", "blood", "infectious", "*")]
+    mapping.write_text("- flu\n")
+    with pytest.raises(ConfigError, match="value: \\[level 1"):
+        parse_spec(str(mapping))
+
+
 def test_auto_and_spec() -> None:
     assert isinstance(auto_hierarchy(["1990-01-02", "2001-12-31"]), DateHierarchy)
     assert isinstance(auto_hierarchy(["01234", "99999"]), PrefixHierarchy)

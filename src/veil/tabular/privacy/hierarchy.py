@@ -259,7 +259,8 @@ def _is_number(v: str) -> bool:
 
 def parse_spec(spec: str) -> Hierarchy:
     """A hierarchy from a short text: ``interval:5,10,20``, ``interval``, ``date:month,year``, ``prefix``,
-    ``prefix:2`` (keep at least 2 characters), ``suppress``, or a path to an ARX-format CSV file."""
+    ``prefix:2`` (keep at least 2 characters), ``suppress``, a path to an ARX-format CSV file, or a YAML category
+    mapping (``flu: [respiratory, infectious]``)."""
     kind, _, arg = spec.partition(":")
     kind = kind.strip().lower()
     try:
@@ -274,12 +275,28 @@ def parse_spec(spec: str) -> Hierarchy:
     if kind in ("suppress", "suppression"):
         return SuppressionHierarchy()
     path = Path(spec)
+    if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+        return mapping_file(path)
     if path.is_file():
         return TableHierarchy.from_csv(path)
     raise ConfigError(
         f"unknown hierarchy '{spec}'",
         hint="use interval[:W1,W2,..], date[:month,year,decade], prefix[:N], suppress, or a CSV file",
     )
+
+
+def mapping_file(path: Path) -> TableHierarchy:
+    """A category mapping in YAML: ``value: [level 1, level 2, ...]`` (or ``value: parent`` for one level)."""
+    from veil.yamlfile import read_yaml
+
+    data, _ = read_yaml(path, ConfigError)
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f"{path}: a hierarchy mapping is 'value: [level 1, level 2, ...]' per line")
+    rows: dict[str, list[str]] = {}
+    for value, above in data.items():
+        chain = above if isinstance(above, list) else [above]
+        rows[str(value)] = [str(x) for x in chain]
+    return TableHierarchy(rows, source=str(path))
 
 
 def load_directory(directory: Path | str, columns: Sequence[str]) -> dict[str, Hierarchy]:
