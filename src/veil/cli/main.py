@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from veil.cli import access, anonymize, guard, keys, privacy, scan, tables
+from veil.cli import access, anonymize, dp, guard, keys, privacy, scan, tables
 from veil.errors import VeilError
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.command("anonymize-table")(tables.anonymize_table_cmd)
 app.command("scan-db")(tables.scan_db_cmd)
 app.command("risk")(privacy.risk_cmd)
 app.command("kanon")(privacy.kanon_cmd)
+app.add_typer(dp.dp_app, name="dp")
 
 err = Console(stderr=True)
 

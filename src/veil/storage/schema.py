@@ -6,6 +6,9 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
+    ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -99,4 +102,29 @@ principals = Table(
     Column("totp_last_step", BigInteger, nullable=False, default=0),
     Column("disabled", DateTime(timezone=True), nullable=True),
     Column("created", DateTime(timezone=True), server_default=func.now(), nullable=False),
+)
+
+# Differential privacy: the total (epsilon, delta) a dataset may ever spend, and each release against it.
+dp_budgets = Table(
+    "veil_dp_budgets",
+    metadata,
+    Column("dataset", String(400), primary_key=True),
+    Column("epsilon", Float, nullable=False),
+    Column("delta", Float, nullable=False),
+    Column("created", DateTime(timezone=True), server_default=func.now(), nullable=False),
+)
+
+dp_spends = Table(
+    "veil_dp_spends",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("dataset", String(400), ForeignKey("veil_dp_budgets.dataset"), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("query", String, nullable=False),
+    Column("mechanism", String(100), nullable=False),
+    Column("epsilon", Float, nullable=False),
+    Column("delta", Float, nullable=False),
+    Column("rho", Float, nullable=True),
+    Index("ix_dp_spends_dataset", "dataset"),
 )
