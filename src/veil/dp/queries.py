@@ -37,7 +37,7 @@ from veil.errors import ConfigError, InputError
 
 KINDS = ("count", "sum", "mean", "variance", "median", "quantile")
 DEFAULT_MAX_ROWS = 10_000_000
-CANDIDATES = 101
+CANDIDATES = 1001
 
 
 @dataclass
@@ -278,7 +278,7 @@ class PlannedQuery:
             mechanism = ", ".join(sorted({e.mechanism for e in errors}))
             spend_id = ledger.reserve(dataset, epsilon, delta, query=self.spec.text, mechanism=mechanism,
                                       actor=actor)  # fmt: skip
-        values = _post_process(self.spec, measurement(self.data.lazy()).collect())
+        values = _post_process(self.spec, measurement(self.data.lazy()).collect(), self.bounds)
         result = Release(values, errors, epsilon, delta, spend_id)
         if ledger is not None:
             budget = ledger.budget(dataset)
@@ -374,18 +374,20 @@ def _prepare(frame: pl.DataFrame, spec: QuerySpec, bounds: tuple[float, float] |
     return pl.DataFrame(columns), integral
 
 
-def _post_process(spec: QuerySpec, frame: pl.DataFrame) -> pl.DataFrame:
-    """Means and variances from the private sums and counts (post-processing costs no privacy)."""
+def _post_process(spec: QuerySpec, frame: pl.DataFrame, bounds: tuple[float, float] | None = None) -> pl.DataFrame:
+    """Means and variances from the private sums and counts, kept inside what the bounds allow (post-processing
+    costs no privacy)."""
     if spec.kind == "mean":
         count = pl.col("count").cast(pl.Float64)
-        frame = frame.with_columns(
-            pl.when(count > 0).then(pl.col("sum").cast(pl.Float64) / count).otherwise(None).alias("mean")
-        )
+        mean = pl.when(count > 0).then(pl.col("sum").cast(pl.Float64) / count).otherwise(None)
+        if bounds is not None:
+            mean = mean.clip(*bounds)
+        frame = frame.with_columns(mean.alias("mean"))
     if spec.kind == "variance":
         n = pl.col("count").cast(pl.Float64)
         s = pl.col("sum").cast(pl.Float64)
         s2 = pl.col("sum_sq").cast(pl.Float64)
-        frame = frame.with_columns(
-            pl.when(n > 1).then(((s2 - s * s / n) / (n - 1)).clip(lower_bound=0)).otherwise(None).alias("variance")
-        )
+        top = ((bounds[1] - bounds[0]) ** 2 / 4) if bounds is not None else None  # the largest possible variance
+        variance = ((s2 - s * s / n) / (n - 1)).clip(lower_bound=0, upper_bound=top)
+        frame = frame.with_columns(pl.when(n > 1).then(variance).otherwise(None).alias("variance"))
     return frame
