@@ -26,19 +26,12 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "tabular"
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
+from _markdown import markdown_table  # noqa: E402
 from veil.dp import PlannedQuery, parse_query  # noqa: E402
 
 EPSILONS = (0.1, 0.5, 1.0, 2.0, 5.0)
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
-    print()
 
 
 def _datasets() -> list[tuple[str, pl.DataFrame, list[tuple[str, dict[str, Any]]]]]:
@@ -130,7 +123,7 @@ def bench_queries(runs: int) -> None:
                 cells.append(cell)
             rows.append(cells)
         print(f"{name}: median relative error over {runs} releases\n")
-        _table(["query", *(f"eps={e:g}" for e in EPSILONS)], rows)
+        markdown_table(["query", *(f"eps={e:g}" for e in EPSILONS)], rows)
 
 
 def bench_sgd(seeds: int) -> None:
@@ -170,7 +163,7 @@ def bench_sgd(seeds: int) -> None:
                      f"{statistics.median(accs):.4f}", f"{statistics.median(seconds):.1f}"])  # fmt: skip
     print(f"DP-SGD on Adult (24,129 train / 6,033 test rows, 5 epochs, delta 1e-5, median of {seeds} seeds; "
           f"always answering <=50K scores {majority:.4f})\n")  # fmt: skip
-    _table(["training", "epsilon spent", "noise multiplier", "test accuracy", "seconds"], rows)
+    markdown_table(["training", "epsilon spent", "noise multiplier", "test accuracy", "seconds"], rows)
 
 
 def main() -> None:

@@ -24,7 +24,9 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 ADULT = HERE.parent.parent / "shared" / "data" / "tabular" / "arx-adult"
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
+from _markdown import markdown_table  # noqa: E402
 from veil.tabular.privacy import (  # noqa: E402
     Encoded,
     EntropyLDiversity,
@@ -34,15 +36,6 @@ from veil.tabular.privacy import (  # noqa: E402
     mondrian,
     optimal,
 )
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
-    print()
 
 
 def _median_ms(run: object, repeat: int) -> tuple[str, object]:
@@ -68,7 +61,9 @@ def bench_optimal(repeat: int) -> None:
             ms, result = _median_ms(lambda k=k, s=suppression: optimal(data, [KAnonymity(k)], suppression=s), repeat)
             rows.append([str(k), f"{suppression:.0%}", str(list(result.levels)), f"{result.evaluation.loss:,.2f}",  # type: ignore[attr-defined]
                          str(result.checks), ms, "yes" if float(ms.split()[0]) < 100 else "no"])  # type: ignore[attr-defined]  # fmt: skip
-    _table(["k", "suppression", "optimal levels", "entropy loss", "checks", "median (min) ms", "< 100 ms"], rows)
+    markdown_table(
+        ["k", "suppression", "optimal levels", "entropy loss", "checks", "median (min) ms", "< 100 ms"], rows
+    )
 
 
 def bench_models(repeat: int) -> None:
@@ -92,7 +87,7 @@ def bench_models(repeat: int) -> None:
             rows.append([name, f"{suppression:.0%}", metric, str(list(result.levels)), str(result.checks),  # type: ignore[attr-defined]
                          ms])  # fmt: skip
     print("Occupation sensitive, 8 quasi-identifiers (ARX's test cases):\n")
-    _table(["models", "suppression", "metric", "optimal levels", "checks", "median (min) ms"], rows)
+    markdown_table(["models", "suppression", "metric", "optimal levels", "checks", "median (min) ms"], rows)
 
 
 def bench_mondrian(n: int) -> None:
@@ -115,7 +110,7 @@ def bench_mondrian(n: int) -> None:
                      f"{result.loss:.4f}", f"{result.seconds:.1f}", "yes" if result.seconds < 30 else "no",
                      f"{max(peak, before) / 1024:.0f}"])  # fmt: skip
     print(f"Mondrian, {len(qis)} quasi-identifiers:\n")
-    _table(["models", "rows", "classes", "smallest", "rounds", "normalised loss", "seconds", "< 30 s",
+    markdown_table(["models", "rows", "classes", "smallest", "rounds", "normalised loss", "seconds", "< 30 s",
             "peak RSS MB"], rows)  # fmt: skip
 
 

@@ -31,6 +31,17 @@ def vault(tmp_path):  # type: ignore[no-untyped-def]
     return Vault(f"sqlite:///{tmp_path / 'vault.db'}", master_key=MasterKey(b"t" * 32, "test"))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.service)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A vault database: an SQLite file, and a fresh database on a real PostgreSQL on loopback (service)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'vault.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    with testing.fresh_database(server) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     if not testing.available():

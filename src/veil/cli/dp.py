@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from veil.cli.options import VaultOpt
-from veil.errors import ConfigError, MissingExtraError
+from veil.errors import ConfigError
+from veil.extras import require
 from veil.textio_out import atomic_output
 
 QUERY_HELP = "count [by COL], sum|mean COL [by COL], variance|median COL, quantile COL Q, histogram COL"
@@ -21,11 +22,8 @@ console = Console(stderr=True, highlight=False)
 
 
 def _need() -> None:
-    for module, extra in (("polars", "tabular"), ("pyarrow", "tabular"), ("opendp", "dp")):
-        try:
-            __import__(module)
-        except ImportError:
-            raise MissingExtraError(extra, module) from None
+    require("tabular", "polars", "pyarrow")
+    require("dp", "opendp")
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from veil.cli.options import VaultOpt
-from veil.errors import ConfigError, MissingExtraError
+from veil.errors import ConfigError
+from veil.extras import require
 from veil.textio_out import atomic_output
 
 QiOpt = Annotated[str, typer.Option("--qi", help="Quasi-identifier columns, comma-separated.")]
@@ -22,11 +23,7 @@ EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of C
 
 
 def _need() -> None:
-    for module in ("polars", "pyarrow", "numpy"):
-        try:
-            __import__(module)
-        except ImportError:
-            raise MissingExtraError("tabular", module) from None
+    require("tabular", "polars", "pyarrow", "numpy")
 
 
 def _columns(text: str) -> list[str]:

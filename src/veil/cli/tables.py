@@ -13,7 +13,8 @@ from rich.table import Table
 
 from veil.cli.options import VaultOpt, err, make_detector
 from veil.detect.engine import Detector
-from veil.errors import ConfigError, MissingExtraError
+from veil.errors import ConfigError
+from veil.extras import require
 from veil.textio_out import atomic_output
 
 SCAN_FORMATS = ("table", "json", "html")
@@ -27,11 +28,7 @@ NerOpt = Annotated[bool | None, typer.Option("--ner/--no-ner", help="Force the N
 
 
 def _need_tabular() -> None:
-    for module in ("polars", "pyarrow"):
-        try:
-            __import__(module)
-        except ImportError:
-            raise MissingExtraError("tabular", module) from None
+    require("tabular", "polars", "pyarrow")
 
 
 def _detector(policy: Path | None, ner: bool | None) -> Detector:

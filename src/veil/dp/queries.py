@@ -34,6 +34,7 @@ import polars as pl
 
 from veil.dp.ledger import Ledger
 from veil.errors import ConfigError, InputError
+from veil.extras import require_columns
 
 KINDS = ("count", "sum", "mean", "variance", "median", "quantile")
 DEFAULT_MAX_ROWS = 10_000_000
@@ -172,10 +173,7 @@ class PlannedQuery:
         self.contributions = contributions
         self.max_rows = max_rows
         self.candidates = candidates
-        missing = [c for c in [*([spec.column] if spec.column else []), *spec.by] if c not in frame.columns]
-        if missing:
-            names = ", ".join(repr(m) for m in missing)
-            raise InputError(f"no column named {names} (columns: {', '.join(frame.columns)})")
+        require_columns(frame.columns, [spec.column, *spec.by])
         self.bounds = _bounds_for(spec, bounds or {})
         self.keys = _keys_for(spec, keys or {})
         if spec.by and self.keys is None and delta <= 0:

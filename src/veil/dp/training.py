@@ -21,6 +21,7 @@ from typing import Any
 
 from veil.dp.ledger import Ledger
 from veil.errors import ConfigError, InputError, MissingExtraError
+from veil.extras import require_columns
 
 
 def _torch() -> Any:
@@ -62,9 +63,7 @@ def encode_table(
     torch = _torch()
     import polars as pl
 
-    missing = [c for c in (label, *numeric, *(categorical or [])) if c not in frame.columns]
-    if missing:
-        raise InputError(f"no column named {', '.join(repr(m) for m in missing)}")
+    require_columns(frame.columns, [label, *numeric, *(categorical or [])])
     cats = list(categorical) if categorical is not None else [c for c in frame.columns if c not in (label, *numeric)]
     parts = []
     names: list[str] = []

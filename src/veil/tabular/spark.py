@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from veil.anonymizer import Anonymizer
 from veil.detect.columns import ColumnClassifier, ColumnProfile
-from veil.errors import MissingExtraError
+from veil.extras import require
 from veil.tabular.plan import ColumnAction, plan_columns
 from veil.tabular.workers import AnonymizerSpec, worker_anonymizer
 
@@ -30,11 +30,7 @@ if TYPE_CHECKING:
 
 
 def _require() -> None:
-    for module in ("pyspark", "pandas", "pyarrow"):
-        try:
-            __import__(module)
-        except ImportError:
-            raise MissingExtraError("spark", module) from None
+    require("spark", "pyspark", "pandas", "pyarrow")
 
 
 def _run_action(spec: AnonymizerSpec, action: ColumnAction, purpose: str | None, values: pd.Series) -> pd.Series:

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from veil.errors import ConfigError, InputError
+from veil.extras import require_columns
 from veil.tabular.privacy.hierarchy import Hierarchy, auto_hierarchy
 
 IntArray = np.ndarray
@@ -76,10 +77,7 @@ class Encoded:
     ) -> None:
         if not qis:
             raise ConfigError("give at least one quasi-identifier")
-        missing = [c for c in (*qis, *([sensitive] if sensitive else [])) if c not in frame.columns]
-        if missing:
-            names = ", ".join(repr(m) for m in missing)
-            raise InputError(f"no column named {names} (columns: {', '.join(frame.columns)})")
+        require_columns(frame.columns, [*qis, sensitive])
         if len(set(qis)) != len(qis):
             raise ConfigError("a quasi-identifier is listed twice")
         if sensitive in qis:

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from veil.errors import ConfigError, InputError, NoSolution
+from veil.extras import require_columns
 from veil.tabular.privacy.encoding import Groups
 from veil.tabular.privacy.hierarchy import Hierarchy, TableHierarchy
 from veil.tabular.privacy.models import PrivacyModel
@@ -56,9 +57,7 @@ def mondrian(
     start = time.perf_counter()
     if frame.height == 0:
         raise InputError("the table has no rows")
-    missing = [c for c in (*qis, *([sensitive] if sensitive else [])) if c not in frame.columns]
-    if missing:
-        raise InputError(f"no column named {', '.join(repr(m) for m in missing)}")
+    require_columns(frame.columns, [*qis, sensitive])
     if not qis or not models:
         raise ConfigError("give quasi-identifiers and at least one privacy model")
     dims = [_dimension(frame[c], (hierarchies or {}).get(c)) for c in qis]

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from veil.errors import ConfigError, InputError
+from veil.extras import require_columns
 
 
 @dataclass
@@ -46,9 +47,7 @@ class Risk:
 
 def class_sizes(frame: pl.DataFrame, qis: Sequence[str]) -> pl.DataFrame:
     """The equivalence classes of ``frame`` on ``qis``: their values and a ``__f`` column of sizes."""
-    missing = [c for c in qis if c not in frame.columns]
-    if missing:
-        raise InputError(f"no column named {', '.join(repr(m) for m in missing)} (columns: {', '.join(frame.columns)})")
+    require_columns(frame.columns, qis)
     if not qis:
         raise ConfigError("give at least one quasi-identifier")
     text = frame.select([pl.col(c).cast(pl.String) for c in qis])
