@@ -61,7 +61,7 @@ MODEL_SETS = [
 ]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     rows=st.integers(20, 150),

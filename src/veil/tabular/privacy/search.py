@@ -29,7 +29,7 @@ from veil.tabular.privacy.encoding import Encoded, Groups
 from veil.tabular.privacy.metrics import Evaluation, Metrics, check_metric
 from veil.tabular.privacy.models import PrivacyModel
 
-MAX_NODES = 5_000_000
+MAX_NODES = 1_000_000  # the lattice and its tag arrays take ~100 bytes a node
 UNKNOWN, PASS, FAIL = 0, 1, -1
 ORDER = 1
 
