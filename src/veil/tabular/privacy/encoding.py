@@ -185,28 +185,35 @@ class Encoded:
         return self._group(key, space, weights, sens, with_rows=False)
 
     def _project(self, mask: tuple[bool, ...]) -> tuple[list[list[IntArray]], IntArray, IntArray | None]:
+        """Distinct rows of the columns in ``mask`` (and the sensitive value), with their weights. Made from the
+        smallest projection already made that keeps those columns, so most are cheap."""
         kept = [j for j, keep in enumerate(mask) if keep]
         projection: tuple[list[list[IntArray]], IntArray, IntArray | None]
         if len(kept) == len(mask):
             projection = (self._at, self.weights, self.sens)
         else:
-            columns = [self.tuples[:, j] for j in kept] + ([self.sens] if self.sens is not None else [])
+            base = (self._at, self.weights, self.sens)
+            for other, candidate in self._projections.items():
+                if all(o or not m for o, m in zip(other, mask, strict=True)) and len(candidate[1]) < len(base[1]):
+                    base = candidate
+            at0, base_weights, base_sens = base
+            columns = [at0[j][0] for j in kept] + ([base_sens] if base_sens is not None else [])
             sizes = [self.columns[j].cardinality(0) for j in kept]
-            if self.sens is not None:
+            if base_sens is not None:
                 sizes.append(len(self.sensitive_labels))
             if not columns:
                 first = np.zeros(1, dtype=np.int64)
-                inverse = np.zeros(len(self.tuples), dtype=np.int64)
+                inverse = np.zeros(len(base_weights), dtype=np.int64)
             elif float(np.prod(np.asarray(sizes, dtype=np.float64))) < 2.0**62:
-                key = np.zeros(len(self.tuples), dtype=np.int64)
+                key = np.zeros(len(base_weights), dtype=np.int64)
                 for size, codes in zip(sizes, columns, strict=True):
                     key = key * size + codes
                 _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
             else:
                 _, first, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
-            weights = np.bincount(inverse.ravel(), weights=self.weights, minlength=len(first))
-            at = [[codes[first] for codes in per] if j in kept else [] for j, per in enumerate(self._at)]
-            projection = (at, weights, None if self.sens is None else self.sens[first])
+            weights = np.bincount(inverse.ravel(), weights=base_weights, minlength=len(first))
+            at = [[codes[first] for codes in per] if j in kept else [] for j, per in enumerate(at0)]
+            projection = (at, weights, None if base_sens is None else base_sens[first])
         if len(self._projections) < 1024:
             self._projections[mask] = projection
         return projection
