@@ -123,3 +123,27 @@ def test_epsilon_for_a_target_error(adult: pl.DataFrame) -> None:
     quantile = PlannedQuery(adult, parse_query("median age"), epsilon=1.0, bounds={"age": (0, 100)})
     with pytest.raises(ConfigError, match="no error bound for quantiles"):
         epsilon_for_error(quantile, 1.0)
+
+
+def test_gaussian_noise_under_zcdp(adult: pl.DataFrame, vault: Vault) -> None:
+    """zCDP: OpenDP's discrete Gaussian, charged as the (epsilon, delta) OpenDP converts its rho to, rho recorded."""
+    ledger = Ledger.of(vault)
+    ledger.set_budget("adult", 1.0, 1e-5)
+    planned = PlannedQuery(adult, parse_query("count by sex"), epsilon=0.5, delta=1e-6, mechanism="gaussian",
+                           keys={"sex": ["Female", "Male"]})  # fmt: skip
+    (error,) = planned.expected_error()
+    assert error.mechanism == "Integer Gaussian"
+    epsilon, delta = planned.cost()
+    assert epsilon <= 0.5 + 1e-9 and epsilon > 0.49 and delta == 1e-6
+    measurement = planned.measurement()
+    truth = {"Female": 9782, "Male": 20380}
+    noise = np.array([r["count"] - truth[r["sex"]] for _ in range(300)
+                      for r in measurement(planned.data.lazy()).collect().to_dicts()])  # fmt: skip
+    assert float(np.abs(noise).mean()) == pytest.approx(error.scale * math.sqrt(2 / math.pi), rel=0.15)
+    planned.release(ledger, "adult")
+    (spend,) = ledger.budget("adult").spends
+    assert spend.rho is not None and spend.rho > 0 and spend.delta == 1e-6
+    with pytest.raises(ConfigError, match="needs a delta"):
+        PlannedQuery(adult, parse_query("count"), epsilon=0.5, mechanism="gaussian")
+    with pytest.raises(ConfigError, match="public keys only"):
+        PlannedQuery(adult, parse_query("count by race"), epsilon=0.5, delta=1e-6, mechanism="gaussian")

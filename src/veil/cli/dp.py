@@ -71,6 +71,9 @@ def query_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show cost and expected error; spend nothing.")] = False,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Budget name (default: the source).")] = None,
     contributions: Annotated[int, typer.Option("--contributions", help="Rows one person may add.")] = 1,
+    mechanism: Annotated[
+        str, typer.Option("--mechanism", help="laplace, or gaussian (zCDP; needs --delta).")
+    ] = "laplace",
     max_rows: Annotated[int, typer.Option("--max-rows", help="Public upper bound on the number of rows.")] = 10**7,
     table: Annotated[str | None, typer.Option("--table", help="Table of a database source.")] = None,
     sep: Annotated[str | None, typer.Option("--sep", help="CSV separator (default: sniffed).")] = None,
@@ -92,19 +95,20 @@ def query_cmd(
     frame = read_frame(locate(source, table, sep))
     key_values = {k: [x.strip() for x in v.split(",") if x.strip()] for k, v in _pairs(keys, "--keys").items()}
     planned = PlannedQuery(frame, spec, epsilon=epsilon or 1.0, delta=delta, bounds=_bounds(bounds), keys=key_values,
-                           contributions=contributions, max_rows=max_rows)  # fmt: skip
+                           contributions=contributions, max_rows=max_rows, mechanism=mechanism)  # fmt: skip
     if target_error is not None:
         chosen = epsilon_for_error(planned, target_error, alpha)
         if epsilon is not None and chosen > epsilon:
             raise ConfigError(f"an error of {target_error:g} needs epsilon={chosen:.4g}, above --epsilon {epsilon:g}")
         planned = PlannedQuery(frame, spec, epsilon=chosen, delta=delta, bounds=_bounds(bounds), keys=key_values,
-                               contributions=contributions, max_rows=max_rows)  # fmt: skip
+                               contributions=contributions, max_rows=max_rows, mechanism=mechanism)  # fmt: skip
     name = _dataset_name(source, table, dataset)
     ledger = Ledger.of(Vault(vault))
     cost = planned.cost()
     errors = planned.expected_error(alpha)
     doc: dict[str, Any] = {"dataset": name, "query": spec.text, "epsilon": cost[0], "delta": cost[1],
-                           "confidence": 1 - alpha, "expected_error": [e.to_dict() for e in errors]}  # fmt: skip
+                           "rho": planned.rho(), "confidence": 1 - alpha,
+                           "expected_error": [e.to_dict() for e in errors]}  # fmt: skip
     if dry_run:
         budget = ledger.budget(name)
         doc["remaining_epsilon"], doc["remaining_delta"] = budget.remaining_epsilon, budget.remaining_delta

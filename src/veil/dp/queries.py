@@ -12,9 +12,11 @@ Veil refuses a query whose bounds are missing and names the column. Grouping nee
 delta: OpenDP's thresholded Laplace releases only groups whose noisy count clears a threshold.
 
 Mechanisms (OpenDP picks and calibrates them; Veil never draws noise): counts and integer sums use the integer
-(discrete) Laplace mechanism, real-valued sums the float Laplace with OpenDP's rounding-safe relaxation (its
-size depends on ``max_rows``, a public bound on the number of rows), quantiles the exponential mechanism over
-candidates spaced evenly inside the bounds; means and variances are post-processed from private sums and counts.
+(discrete) Laplace mechanism, real-valued sums the float Laplace with OpenDP's rounding-safe relaxation (its size
+depends on ``max_rows``, a public bound on the number of rows), quantiles the exponential mechanism over candidates
+spaced evenly inside the bounds; means and variances are post-processed from private sums and counts. With
+``mechanism="gaussian"`` sums and counts get the (discrete) Gaussian under zCDP instead, charged as the
+(epsilon, delta) OpenDP converts its rho to; the ledger records the rho as well.
 
 Before anything is spent, :meth:`PlannedQuery.expected_error` gives each released aggregate's noise scale and the
 half-width of its (1 - alpha) confidence interval; :func:`epsilon_for_error` finds the smallest epsilon whose error
@@ -37,6 +39,7 @@ from veil.errors import ConfigError, InputError
 from veil.extras import require_columns
 
 KINDS = ("count", "sum", "mean", "variance", "median", "quantile")
+MECHANISMS = ("laplace", "gaussian")
 DEFAULT_MAX_ROWS = 10_000_000
 CANDIDATES = 1001
 
@@ -158,7 +161,12 @@ class PlannedQuery:
         contributions: int = 1,
         max_rows: int = DEFAULT_MAX_ROWS,
         candidates: int = CANDIDATES,
+        mechanism: str = "laplace",
     ) -> None:
+        if mechanism not in MECHANISMS:
+            raise ConfigError(f"mechanism must be one of {', '.join(MECHANISMS)}, not '{mechanism}'")
+        if mechanism == "gaussian" and delta <= 0:
+            raise ConfigError("Gaussian noise (zCDP) needs a delta: its privacy loss is stated as (epsilon, delta)")
         if not (math.isfinite(epsilon) and epsilon > 0):
             raise ConfigError(f"epsilon must be a positive number, not {epsilon!r}")
         if not 0 <= delta < 1:
@@ -173,9 +181,14 @@ class PlannedQuery:
         self.contributions = contributions
         self.max_rows = max_rows
         self.candidates = candidates
+        self.mechanism = mechanism
         require_columns(frame.columns, [spec.column, *spec.by])
         self.bounds = _bounds_for(spec, bounds or {})
         self.keys = _keys_for(spec, keys or {})
+        if spec.by and self.keys is None and mechanism == "gaussian":
+            raise ConfigError(
+                "Gaussian noise is supported with public keys only (--keys); use Laplace for private keys"
+            )
         if spec.by and self.keys is None and delta <= 0:
             raise ConfigError(
                 f"'{spec.text}': grouping by {', '.join(spec.by)} without public keys needs a delta for private "
@@ -190,7 +203,12 @@ class PlannedQuery:
     # -- OpenDP -----------------------------------------------------------------------------------------------
     def _query(self, epsilon: float) -> Any:
         dp = _dp()
-        loss = dp.loss_of(epsilon=epsilon, delta=self.delta) if self.delta > 0 else dp.loss_of(epsilon=epsilon)
+        if self.mechanism == "gaussian":
+            loss = dp.loss_of(rho=rho_for(epsilon, self.delta))
+        elif self.delta > 0:
+            loss = dp.loss_of(epsilon=epsilon, delta=self.delta)
+        else:
+            loss = dp.loss_of(epsilon=epsilon)
         context = dp.Context.compositor(
             data=self.data.lazy(),
             privacy_unit=dp.unit_of(contributions=self.contributions),
@@ -218,11 +236,20 @@ class PlannedQuery:
         return self._measurements[eps]
 
     def cost(self) -> tuple[float, float]:
-        """(epsilon, delta) the measurement's own privacy map gives for one person's rows: what is charged."""
-        loss = self.measurement().map(self.contributions)
+        """(epsilon, delta) the measurement's own privacy map gives for one person's rows: what is charged.
+        Gaussian (zCDP) measurements are converted by OpenDP at the query's delta."""
+        measurement = self.measurement()
+        if self.mechanism == "gaussian":
+            dp = _dp()
+            measurement = dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(measurement), self.delta)
+        loss = measurement.map(self.contributions)
         if isinstance(loss, tuple):
             return float(loss[0]), float(loss[1])
         return float(loss), 0.0
+
+    def rho(self) -> float | None:
+        """The zCDP cost of a Gaussian query (recorded in the ledger beside its (epsilon, delta))."""
+        return float(self.measurement().map(self.contributions)) if self.mechanism == "gaussian" else None
 
     def _aggregates(self, dp: Any) -> list[Any]:
         spec = self.spec
@@ -275,13 +302,26 @@ class PlannedQuery:
         if ledger is not None:
             mechanism = ", ".join(sorted({e.mechanism for e in errors}))
             spend_id = ledger.reserve(dataset, epsilon, delta, query=self.spec.text, mechanism=mechanism,
-                                      actor=actor)  # fmt: skip
+                                      rho=self.rho(), actor=actor)  # fmt: skip
         values = _post_process(self.spec, measurement(self.data.lazy()).collect(), self.bounds)
         result = Release(values, errors, epsilon, delta, spend_id)
         if ledger is not None:
             budget = ledger.budget(dataset)
             result.remaining_epsilon, result.remaining_delta = budget.remaining_epsilon, budget.remaining_delta
         return result
+
+
+def rho_for(epsilon: float, delta: float) -> float:
+    """The largest zCDP rho that OpenDP converts to at most (epsilon, delta): found by OpenDP's own search over a
+    Gaussian measurement, so the conversion is OpenDP's (tighter than the textbook rho + 2 sqrt(rho log 1/delta))."""
+    dp = _dp()
+
+    def make(scale: float) -> Any:
+        gaussian = dp.m.make_gaussian(dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale)
+        return dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(gaussian), delta)
+
+    scale = dp.binary_search_param(make, d_in=1.0, d_out=(epsilon, delta))
+    return float(1 / (2 * scale * scale))
 
 
 def epsilon_for_error(planned: PlannedQuery, target: float, alpha: float = 0.05) -> float:
