@@ -52,6 +52,11 @@ def _risk_rows(risk: dict[str, Any]) -> list[tuple[str, str]]:
         ("journalist risk, highest", f"{risk['journalist_highest']:.4f}"),
         ("marketer risk", f"{risk['marketer']:.4f}"),
         ("population", risk["population"]),
+        *(
+            [(f"population uniques ({u['model']}, sampling {u['sampling_fraction']:g})", f"{u['fraction']:.2%}")]
+            if (u := risk.get("population_uniqueness"))
+            else []
+        ),
     ]
 
 
@@ -74,6 +79,13 @@ def risk_cmd(
     after: Annotated[str | None, typer.Option("--after", help="A released version of the table to compare.")] = None,
     population: Annotated[str | None, typer.Option(help="Population table for journalist/marketer risk.")] = None,
     threshold: Annotated[float, typer.Option(help="Risk above which a record counts as at risk.")] = 0.2,
+    sampling_fraction: Annotated[
+        float | None,
+        typer.Option(
+            "--sampling-fraction", help="Share of the population in the table: estimates population uniqueness."
+        ),
+    ] = None,
+    population_model: Annotated[str, typer.Option("--population-model", help="dankar, pitman or zayatz.")] = "dankar",
     table: TableOpt = None,
     sep: SepOpt = None,
     encoding: EncodingOpt = "utf-8",
@@ -89,9 +101,15 @@ def risk_cmd(
     qis = _columns(qi)
     pop = _load(population, None, sep, encoding) if population else None
     doc: dict[str, Any] = {"source": source, "quasi_identifiers": qis}
-    doc["before"] = assess(_load(source, table, sep, encoding), qis, threshold=threshold, population=pop).to_dict()
+    options = {
+        "threshold": threshold,
+        "population": pop,
+        "sampling_fraction": sampling_fraction,
+        "population_model": population_model,
+    }
+    doc["before"] = assess(_load(source, table, sep, encoding), qis, **options).to_dict()  # type: ignore[arg-type]
     if after:
-        doc["after"] = assess(_load(after, None, sep, encoding), qis, threshold=threshold, population=pop).to_dict()
+        doc["after"] = assess(_load(after, None, sep, encoding), qis, **options).to_dict()  # type: ignore[arg-type]
     _emit(doc, fmt, out)
     if fmt == "table":
         _print_risks(f"re-identification risk of {source}", [("before", doc["before"]), ("after", doc.get("after"))]

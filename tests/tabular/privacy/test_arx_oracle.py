@@ -122,3 +122,20 @@ def test_risk_of_raw_and_2_anonymous_adult(adult: Any, adult_all: Encoded) -> No
     groups = adult_all.groups(result.levels)
     assert len(groups.sizes) / adult_all.rows == pytest.approx(0.001922949406538028, rel=1e-12)
     assert 1 / int(np.min(groups.sizes)) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("fraction", "model", "expected"),
+    [
+        (0.1, "zayatz", 0.3207402393466189),
+        (0.1, "pitman", 0.27684993883653597),
+        (0.1, "dankar", 0.27684993883653597),  # Pitman below 0.1
+        (0.2, "dankar", 0.3577099234829125),  # Zayatz above
+        (0.01, "dankar", 0.1446083531167384),
+    ],
+)
+def test_population_uniqueness(adult: Any, fraction: float, model: str, expected: float) -> None:
+    """TestRiskMetrics.java testDecisionRule2: population uniqueness of raw Adult by sampling fraction."""
+    risk = assess(adult, adult.columns, sampling_fraction=fraction, population_model=model)
+    assert risk.population_uniqueness is not None
+    assert risk.population_uniqueness["fraction"] == pytest.approx(expected, rel=1e-9)

@@ -10,7 +10,8 @@ Records sharing their quasi-identifier values form an equivalence class of size 
 - marketer (re-identify as many as possible): the expected share of records matched correctly,
   (1/rows) * sum over classes of f/F; without a population it is classes / rows.
 
-Sample uniques (records alone in their class) are reported too. Null cells count as a value of their own.
+Sample uniques (records alone in their class) are reported too, and, given the sampling fraction, the estimated
+share of population uniques (:mod:`veil.tabular.privacy.population`). Null cells count as a value of their own.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Risk:
     journalist_highest: float
     marketer: float
     population: str  # "table" when a population table was given, else "sample (upper bound)"
+    population_uniqueness: dict[str, Any] | None = None  # estimated from a sampling fraction (Zayatz, Pitman)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +62,8 @@ def assess(
     *,
     threshold: float = 0.2,
     population: pl.DataFrame | None = None,
+    sampling_fraction: float | None = None,
+    population_model: str = "dankar",
 ) -> Risk:
     """Risk of ``frame`` for the quasi-identifiers ``qis``."""
     if not 0 < threshold <= 1:
@@ -84,6 +88,11 @@ def assess(
         journalist_max = float((1.0 / big_f).max())
         marketer = journalist_avg
         source = "table"
+    uniqueness = None
+    if sampling_fraction is not None:
+        from veil.tabular.privacy.population import estimate
+
+        uniqueness = estimate(classes["__f"].to_list(), sampling_fraction, population_model).to_dict()
     return Risk(
         rows=int(n),
         classes=len(f),
@@ -97,6 +106,7 @@ def assess(
         journalist_highest=journalist_max,
         marketer=marketer,
         population=source,
+        population_uniqueness=uniqueness,
     )
 
 
