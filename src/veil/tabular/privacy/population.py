@@ -87,8 +87,9 @@ def _pitman(freq: Counter[int], n: int, population: int) -> float | None:
     u = sum(freq.values())
     c1 = freq[1]
     c2 = freq.get(2) or 1
-    sizes = np.array([k for k in freq if k != 1], dtype=np.float64)
-    counts = np.array([freq[k] for k in freq if k != 1], dtype=np.float64)
+    keys = sorted(k for k in freq if k != 1)  # a fixed order: the same sums, the same answer every run
+    sizes = np.array(keys, dtype=np.float64)
+    counts = np.array([freq[k] for k in keys], dtype=np.float64)
 
     def scores(x: Any) -> list[float]:
         t, a = float(x[0]), float(x[1])
@@ -102,9 +103,11 @@ def _pitman(freq: Counter[int], n: int, population: int) -> float | None:
     t0 = (n * u * c - c1 * (n - 1) * (2 * u + c)) / (2 * c1 * u + c1 * c - n * c)
     a0 = (t0 * (c1 - n) + (n - 1) * c1) / (n * u)
     with np.errstate(all="ignore"):
-        solution = root(scores, [t0, a0], method="hybr", options={"xtol": 1e-14})
-    t, a = (float(v) for v in solution.x)
-    if not solution.success or not (math.isfinite(t) and math.isfinite(a)) or a <= 0 or a >= 1 or t <= -a:
+        solution = root(scores, [t0, a0], method="hybr", options={"xtol": 1e-13})
+        t, a = (float(v) for v in solution.x)
+        # judge the fit by its residual: MINPACK reports "no progress" once it is already at machine precision
+        residual = max(abs(v) for v in scores(solution.x)) if math.isfinite(t) and math.isfinite(a) else math.inf
+    if not residual < 1e-9 or a <= 0 or a >= 1 or t <= -a:
         return None
     uniques = math.exp(float(gammaln(t + 1) - gammaln(t + a))) * population**a
     return uniques if 0 <= uniques <= population else None
