@@ -87,7 +87,6 @@ class Encoded:
         hierarchies = dict(hierarchies or {})
         self.qis = list(qis)
         self.rows = frame.height
-        self.hierarchies: dict[str, Hierarchy] = {}
         wanted = (*qis, *([sensitive] if sensitive else []))
         text = frame.select([pl.col(c).cast(pl.String).fill_null("") for c in wanted])
         codes = []
@@ -96,7 +95,6 @@ class Encoded:
             series = text[name]
             values = series.unique().sort().to_list()
             hierarchy = hierarchies.get(name) or auto_hierarchy(values)
-            self.hierarchies[name] = hierarchy
             chains = hierarchy.labels(values, name)
             index = {v: i for i, v in enumerate(values)}
             code0 = series.replace_strict(index, return_dtype=pl.Int32).to_numpy()
@@ -110,12 +108,12 @@ class Encoded:
             sindex = {v: i for i, v in enumerate(svalues)}
             codes.append(text[sensitive].replace_strict(sindex, return_dtype=pl.Int32).to_numpy())
         stacked = np.stack(codes, axis=1).astype(np.int64)
-        distinct, counts = np.unique(stacked, axis=0, return_counts=True)
+        distinct, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
         self.tuples = np.ascontiguousarray(distinct[:, : len(qis)])
         self.counts = counts.astype(np.int64)
         self.weights = counts.astype(np.float64)  # bincount wants float weights; convert once
         self.sens = distinct[:, len(qis)] if sensitive is not None else None
-        self.row_codes = stacked  # kept to map results back to rows
+        self.row_tuple = inverse.ravel()  # row -> its distinct row, to map results back to rows
         self.distribution = (
             np.bincount(self.sens, weights=self.counts, minlength=len(self.sensitive_labels)) / self.rows
             if self.sens is not None
@@ -130,13 +128,10 @@ class Encoded:
     def tops(self) -> tuple[int, ...]:
         return tuple(c.top for c in self.columns)
 
-    def keys(self, levels: Sequence[int], rows: IntArray | None = None) -> tuple[IntArray, int]:
-        """One key per distinct row (or given level-0 rows) naming its class under ``levels``, and the size of
-        the key space (keys are dense below it)."""
-        if rows is None:
-            return self._keys(self._at, levels, len(self.tuples))
-        at = [[m[rows[:, j]] for m in col.maps] for j, col in enumerate(self.columns)]
-        return self._keys(at, levels, len(rows))
+    def keys(self, levels: Sequence[int]) -> tuple[IntArray, int]:
+        """One key per distinct row naming its class under ``levels``, and the size of the key space (keys are
+        dense below it)."""
+        return self._keys(self._at, levels, len(self.tuples))
 
     def _keys(self, at: list[list[IntArray]], levels: Sequence[int], count: int) -> tuple[IntArray, int]:
         parts = []

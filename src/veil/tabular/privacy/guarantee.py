@@ -15,7 +15,7 @@ import polars as pl
 
 from veil.errors import ConfigError, ReleaseRefused
 from veil.tabular.privacy.encoding import Groups
-from veil.tabular.privacy.models import PrivacyModel, TCloseness, build_models
+from veil.tabular.privacy.models import PrivacyModel, build_models
 
 COUNT = "__veil_n"
 
@@ -74,21 +74,15 @@ class ReleaseCheck:
             flat = np.bincount(cls * len(labels) + sens, weights=weights, minlength=len(sizes) * len(labels))
             histogram = flat.reshape(len(sizes), len(labels)).astype(np.int64)
             for model in self.models:
-                if isinstance(model, TCloseness):
-                    model.prepare_distribution(histogram.sum(axis=0) / histogram.sum(), labels, self.sensitive)
+                model.prepare_distribution(histogram.sum(axis=0) / histogram.sum(), labels, self.sensitive)
         groups = Groups(sizes, histogram)
         for model in self.models:
             bad = ~model.passes(groups)
             if bad.any():
                 raise ReleaseRefused(
-                    f"the output breaks {_describe(model)} on {', '.join(self.qis)}: {int(bad.sum())} class(es) "
+                    f"the output breaks {model.label()} on {', '.join(self.qis)}: {int(bad.sum())} class(es) "
                     f"holding {int(sizes[bad].sum())} of {self._rows} rows fail it; nothing was written",
                     hint="generalize the quasi-identifiers further (veil kanon) or relax the requirement",
                 )
         return {"rows": self._rows, "classes": len(sizes), "smallest_class": int(sizes.min()),
                 "models": [m.describe() for m in self.models], "quasi_identifiers": self.qis}  # fmt: skip
-
-
-def _describe(model: PrivacyModel) -> str:
-    desc = model.describe()
-    return str(desc["model"]) + " (" + ", ".join(f"{k}={v}" for k, v in desc.items() if k != "model") + ")"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +43,14 @@ class PrivacyModel(ABC):
         """Monotone models every class satisfying this one also satisfies (used to prune the search)."""
         return []
 
-    def prepare(self, data: Encoded) -> None:  # noqa: B027 - optional hook
+    def prepare(self, data: Encoded) -> None:
         """Precompute what the model needs from the whole table."""
+        if data.distribution is not None:
+            self.prepare_distribution(data.distribution, data.sensitive_labels, data.sensitive or "sensitive")
+
+    def prepare_distribution(self, distribution: np.ndarray, labels: list[str], column: str = "sensitive") -> None:  # noqa: B027
+        """The whole table's distribution of the sensitive values (in the order of ``labels``); most models
+        do not need it."""
 
     @abstractmethod
     def passes(self, groups: Groups) -> Mask:
@@ -52,6 +59,26 @@ class PrivacyModel(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """The model and its parameters, for reports."""
+
+    def label(self) -> str:
+        """``k-anonymity (k=5)``: the model and its parameters in one line, for messages."""
+        desc = self.describe()
+        return f"{desc['model']} (" + ", ".join(f"{k}={v}" for k, v in desc.items() if k != "model") + ")"
+
+
+def passing(models: Sequence[PrivacyModel], groups: Groups) -> Mask:
+    """Per class: does it satisfy every model?"""
+    ok = np.ones(len(groups.sizes), dtype=bool)
+    for model in models:
+        ok &= model.passes(groups)
+    return ok
+
+
+def require_sensitive(models: Sequence[PrivacyModel], present: bool) -> None:
+    """Models of the sensitive attribute need one."""
+    for model in models:
+        if model.needs_sensitive and not present:
+            raise ConfigError(f"{model.name} needs a sensitive attribute (--sensitive)")
 
 
 @dataclass
@@ -165,12 +192,7 @@ class TCloseness(_Sensitive):
         self._order = np.zeros(0, dtype=np.int64)
         self._tree: list[tuple[float, np.ndarray]] = []
 
-    def prepare(self, data: Encoded) -> None:
-        assert data.distribution is not None
-        self.prepare_distribution(data.distribution, data.sensitive_labels, data.sensitive or "sensitive")
-
     def prepare_distribution(self, distribution: np.ndarray, labels: list[str], column: str = "sensitive") -> None:
-        """The whole table's distribution of the sensitive values (in the order of ``labels``)."""
         self._p = distribution
         if self.distance == "ordered":
             self._order = np.array(sorted(range(len(labels)), key=lambda i: _order_key(labels[i])), dtype=np.int64)

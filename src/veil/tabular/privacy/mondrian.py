@@ -23,7 +23,7 @@ from veil.errors import ConfigError, InputError, NoSolution
 from veil.extras import require_columns
 from veil.tabular.privacy.encoding import Groups
 from veil.tabular.privacy.hierarchy import Hierarchy, TableHierarchy
-from veil.tabular.privacy.models import PrivacyModel
+from veil.tabular.privacy.models import PrivacyModel, passing, require_sensitive
 
 
 @dataclass
@@ -61,15 +61,16 @@ def mondrian(
     if not qis or not models:
         raise ConfigError("give quasi-identifiers and at least one privacy model")
     dims = [_dimension(frame[c], (hierarchies or {}).get(c)) for c in qis]
-    sens, width, distribution = _sensitive(frame, sensitive, models)
-    for model in models:
-        if model.needs_sensitive and sens is None:
-            raise ConfigError(f"{model.name} needs a sensitive attribute (--sensitive)")
-    if sens is not None and sensitive is not None:
-        _prepare(models, distribution, frame[sensitive].cast(pl.String).fill_null("").unique().sort().to_list())
+    require_sensitive(models, sensitive is not None)
+    sens, labels = _sensitive(frame, sensitive)
+    width = len(labels)
+    if sens is not None:
+        distribution = np.bincount(sens, minlength=width) / len(sens)
+        for model in models:
+            model.prepare_distribution(distribution, labels, sensitive or "sensitive")
     n = frame.height
     whole = Groups(np.array([n]), None if sens is None else np.bincount(sens, minlength=width)[None, :])
-    if not all(bool(m.passes(whole)[0]) for m in models):
+    if not passing(models, whole)[0]:
         raise NoSolution("even the whole table as one class does not satisfy the privacy models")
     spans = np.array([max(int(d.codes.max()), 1) for d in dims], dtype=np.float64)
     part = np.zeros(n, dtype=np.int64)
@@ -92,8 +93,9 @@ def mondrian(
         pending = ~final & (width_norm.max(axis=1) > 0)
         final |= ~pending
         while pending.any():
-            choice = np.where(tried, -1.0, width_norm).argmax(axis=1)
-            usable = pending & (np.where(tried, -1.0, width_norm).max(axis=1) > 0)
+            untried = np.where(tried, -1.0, width_norm)
+            choice = untried.argmax(axis=1)
+            usable = pending & (untried.max(axis=1) > 0)
             final |= pending & ~usable
             pending &= usable
             if not pending.any():
@@ -151,10 +153,7 @@ def _cut(
     if sens is not None:
         s_sorted = sens[rows][order]
         hist = np.bincount(side * width + s_sorted, minlength=2 * count * width).reshape(2 * count, width)
-    groups = Groups(side_sizes, hist)
-    ok = side_sizes > 0
-    for model in models:
-        ok &= model.passes(groups)
+    ok = (side_sizes > 0) & passing(models, Groups(side_sizes, hist))
     both = ok[0::2] & ok[1::2]
     return cut, both & pending
 
@@ -182,25 +181,14 @@ def _dimension(series: pl.Series, hierarchy: Hierarchy | None) -> _Dimension:
     return _Dimension(series.name, codes, values, numbers, chains)
 
 
-def _sensitive(
-    frame: pl.DataFrame, sensitive: str | None, models: Sequence[PrivacyModel]
-) -> tuple[np.ndarray | None, int, np.ndarray | None]:
+def _sensitive(frame: pl.DataFrame, sensitive: str | None) -> tuple[np.ndarray | None, list[str]]:
+    """Codes of the sensitive values (in sorted order of the values) and those values."""
     if sensitive is None:
-        return None, 0, None
+        return None, []
     text = frame[sensitive].cast(pl.String).fill_null("")
     labels = text.unique().sort().to_list()
     index = {v: i for i, v in enumerate(labels)}
-    sens = text.replace_strict(index, return_dtype=pl.Int64).to_numpy()
-    distribution = np.bincount(sens, minlength=len(labels)) / len(sens)
-    return sens, len(labels), distribution
-
-
-def _prepare(models: Sequence[PrivacyModel], distribution: np.ndarray | None, labels: list[str]) -> None:
-    from veil.tabular.privacy.models import TCloseness
-
-    for model in models:
-        if isinstance(model, TCloseness) and distribution is not None:
-            model.prepare_distribution(distribution, labels)
+    return text.replace_strict(index, return_dtype=pl.Int64).to_numpy(), labels
 
 
 def _recode(frame: pl.DataFrame, dims: list[_Dimension], part: np.ndarray, count: int) -> tuple[pl.DataFrame, float]:

@@ -16,12 +16,12 @@ import numpy as np
 import polars as pl
 
 from veil.errors import ConfigError, ReleaseRefused
-from veil.tabular.privacy.encoding import Encoded
+from veil.tabular.privacy.encoding import Encoded, Groups
 from veil.tabular.privacy.hierarchy import TOP, Hierarchy
 from veil.tabular.privacy.metrics import Metrics
-from veil.tabular.privacy.models import PrivacyModel
+from veil.tabular.privacy.models import PrivacyModel, passing
 from veil.tabular.privacy.mondrian import mondrian
-from veil.tabular.privacy.risk import assess
+from veil.tabular.privacy.risk import assess, suppressed
 from veil.tabular.privacy.search import optimal
 
 METHODS = ("optimal", "mondrian")
@@ -63,10 +63,8 @@ def protect(
         data = Encoded(frame, qis, hierarchies, sensitive)
         result = optimal(data, models, suppression=suppression, metric=metric, aggregate=aggregate)
         groups = data.groups(result.levels)
-        ok = np.ones(len(groups.sizes), dtype=bool)
-        for model in models:
-            ok &= model.passes(groups)
-        out = _apply(frame, data, result.levels, ok)
+        ok = passing(models, groups)
+        out = _apply(frame, data, result.levels, groups, ok)
         metrics = Metrics(data)
         utility = {name: metrics.evaluate(name, result.levels, groups, ok).loss for name in _REPORTED}
         report.update(
@@ -94,7 +92,7 @@ def protect(
             search={"rounds": local.rounds, "seconds": round(local.seconds, 4)},
         )
     verify(out, qis, models, sensitive=sensitive, suppression=suppression)
-    released = out.filter(~_suppressed(out, qis))
+    released = out.filter(~suppressed(qis))
     if drop_suppressed:
         out = released
     report["risk_after"] = assess(released, qis, threshold=risk_threshold).to_dict() if released.height else None
@@ -105,29 +103,14 @@ def protect(
 _REPORTED = ("entropy", "entropy-nm", "loss", "discernibility", "aecs", "precision", "height")
 
 
-def _apply(frame: pl.DataFrame, data: Encoded, levels: Sequence[int], ok: np.ndarray) -> pl.DataFrame:
+def _apply(frame: pl.DataFrame, data: Encoded, levels: Sequence[int], groups: Groups, ok: np.ndarray) -> pl.DataFrame:
     """The frame with each quasi-identifier at its level and suppressed rows' quasi-identifiers set to ``*``."""
-    values = {}
-    for col, level in zip(data.columns, levels, strict=True):
-        values[col.name] = col.labels[level]
-    # row -> class: group the rows' own level-0 codes the same way the distinct rows were grouped
-    row_keys, _ = data.keys(levels, data.row_codes[:, : len(data.qis)])
-    distinct_keys, _ = data.keys(levels)
-    groups = data.groups(levels)
-    order = np.argsort(distinct_keys, kind="stable")
-    row_class = groups.inverse[order[np.searchsorted(distinct_keys[order], row_keys)]]
-    released = ok[row_class]
+    released = ok[groups.inverse[data.row_tuple]]
     columns = []
-    for j, col in enumerate(data.columns):
-        codes = col.maps[levels[j]][data.row_codes[:, j]]
-        labels = np.asarray(values[col.name], dtype=object)[codes]
-        labels = np.where(released, labels, TOP)
-        columns.append(pl.Series(col.name, labels, dtype=pl.String))
+    for j, (col, level) in enumerate(zip(data.columns, levels, strict=True)):
+        labels = np.asarray(col.labels[level], dtype=object)[data.generalized(j, level)[data.row_tuple]]
+        columns.append(pl.Series(col.name, np.where(released, labels, TOP), dtype=pl.String))
     return frame.with_columns(columns)
-
-
-def _suppressed(frame: pl.DataFrame, qis: Sequence[str]) -> pl.Series:
-    return frame.select(pl.all_horizontal([pl.col(c).cast(pl.String) == TOP for c in qis]).fill_null(False)).to_series()
 
 
 def verify(

@@ -25,6 +25,7 @@ import polars as pl
 
 from veil.errors import ConfigError, InputError
 from veil.extras import require_columns
+from veil.tabular.privacy.hierarchy import TOP
 
 
 @dataclass
@@ -110,11 +111,16 @@ def assess(
     )
 
 
+def suppressed(qis: Sequence[str]) -> pl.Expr:
+    """True for rows whose every quasi-identifier is ``*`` (suppressed)."""
+    return pl.all_horizontal([pl.col(c).cast(pl.String) == TOP for c in qis]).fill_null(False)
+
+
 def smallest_class(frame: pl.DataFrame, qis: Sequence[str], *, ignore_suppressed: bool = True) -> int:
     """The k a table actually has on ``qis`` (rows whose quasi-identifiers are all ``*`` are ignored)."""
     classes = class_sizes(frame, qis)
     if ignore_suppressed:
-        classes = classes.filter(~pl.all_horizontal([pl.col(c) == "*" for c in qis]).fill_null(False))
+        classes = classes.filter(~suppressed(qis))
     if classes.height == 0:
         return 0
     return int(classes["__f"].min())  # type: ignore[arg-type]

@@ -11,8 +11,8 @@ monotone, a passing node's generalizations pass and a failing node's specializat
 checked. Candidates are evaluated in order of a lower bound of their loss, stopping when the bound reaches the best
 loss found, so the answer is exact.
 
-A check groups the distinct rows by the node's generalized codes; when a checked node below it is cached, the
-check regroups that node's classes instead (roll-up), which is far fewer rows.
+A check counts the distinct rows of the columns the node does not suppress entirely, grouped by their generalized
+codes (:meth:`Encoded.check_groups`).
 """
 
 from __future__ import annotations
@@ -20,18 +20,17 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from veil.errors import ConfigError, NoSolution
 from veil.tabular.privacy.encoding import Encoded, Groups
 from veil.tabular.privacy.metrics import Evaluation, Metrics, check_metric
-from veil.tabular.privacy.models import PrivacyModel
+from veil.tabular.privacy.models import PrivacyModel, passing, require_sensitive
 
 MAX_NODES = 1_000_000  # the lattice and its tag arrays take ~100 bytes a node
 UNKNOWN, PASS, FAIL = 0, 1, -1
-ORDER = 1
 
 
 @dataclass
@@ -41,8 +40,6 @@ class SearchResult:
     checks: int
     nodes: int
     seconds: float
-    optimal: bool = True
-    stats: dict[str, int] = field(default_factory=dict)
 
 
 class Lattice:
@@ -120,8 +117,8 @@ class _Checker:
                 self.cache.popitem(last=False)
         return hit
 
-    def check(self, levels: tuple[int, ...]) -> tuple[bool, bool, Groups, np.ndarray]:
-        """(passes, monotone part fails, groups, released-class mask)."""
+    def check(self, levels: tuple[int, ...]) -> tuple[bool, bool, Groups]:
+        """(passes, monotone part fails, groups)."""
         self.checks += 1
         groups = self.cache.get(levels) or self.data.check_groups(levels)
         ok = np.ones(len(groups.sizes), dtype=bool)
@@ -133,7 +130,7 @@ class _Checker:
                 mono_ok &= verdict
         passes = int(groups.sizes[~ok].sum()) <= self.limit
         mono_fails = int(groups.sizes[~mono_ok].sum()) > self.limit
-        return passes, mono_fails, groups, ok
+        return passes, mono_fails, groups
 
 
 def optimal(
@@ -156,9 +153,8 @@ def optimal(
         raise ConfigError("the suppression limit is a share of rows between 0 and 1")
     if not models:
         raise ConfigError("give at least one privacy model")
+    require_sensitive(models, data.sensitive is not None)
     for model in models:
-        if model.needs_sensitive and data.sensitive is None:
-            raise ConfigError(f"{model.name} needs a sensitive attribute (--sensitive)")
         model.prepare(data)
     start = time.perf_counter()
     lattice = Lattice(data.tops)
@@ -209,7 +205,7 @@ def optimal(
             if state[i] == FAIL:
                 continue
         if state[i] != PASS:
-            passes, mono_fails, groups, _ = checker.check(levels)
+            passes, mono_fails, groups = checker.check(levels)
             _tag(lattice, state, i, passes, monotone)
             if mono_fails:
                 _tag(lattice, mono, i, False, True)
@@ -224,7 +220,7 @@ def optimal(
         value = metrics.static(metric, levels) if aggregate == "sum" else None
         if value is None:
             groups = checker.groups(levels)
-            evaluation = metrics.evaluate(metric, levels, groups, _released(checker, groups))
+            evaluation = metrics.evaluate(metric, levels, groups, passing(models, groups))
             value = evaluation.loss
             if metric.startswith("discernibility"):
                 _learn_floor(lattice, floor, i, groups)
@@ -237,15 +233,15 @@ def optimal(
     if best is None:
         raise NoSolution(
             "no generalization satisfies "
-            + ", ".join(_label(m) for m in models)
+            + ", ".join(m.label() for m in models)
             + f" with at most {limit} suppressed rows",
             hint="raise the suppression limit, relax the model or give coarser hierarchies",
         )
     levels = tuple(int(x) for x in lattice.levels[best[1]])
     groups = checker.groups(levels)
-    evaluation = metrics.evaluate(metric, levels, groups, _released(checker, groups))
-    stats = {"checks": checker.checks + (prober.checks if prober is not checker else 0)}
-    return SearchResult(levels, evaluation, stats["checks"], lattice.size, seconds, True, stats)
+    evaluation = metrics.evaluate(metric, levels, groups, passing(models, groups))
+    checks = checker.checks + (prober.checks if prober is not checker else 0)
+    return SearchResult(levels, evaluation, checks, lattice.size, seconds)
 
 
 def _cover(lattice: Lattice, checker: _Checker, state: np.ndarray, bound: np.ndarray) -> None:
@@ -262,7 +258,7 @@ def _cover(lattice: Lattice, checker: _Checker, state: np.ndarray, bound: np.nda
         if not region.any():
             return
         tops = np.nonzero(lattice.maximal(region))[0]
-        for m in tops[np.argsort(ORDER * bound[tops], kind="stable")]:
+        for m in tops[np.argsort(bound[tops], kind="stable")]:
             m = int(m)
             if state[m] == UNKNOWN and bound[m] < best:
                 _probe(lattice, checker, state, bound, m, first=0)
@@ -308,21 +304,8 @@ def _probe(lattice: Lattice, prober: _Checker, mono: np.ndarray, bound: np.ndarr
             lo = mid + 1
 
 
-def _released(checker: _Checker, groups: Groups) -> np.ndarray:
-    ok = np.ones(len(groups.sizes), dtype=bool)
-    for model in checker.models:
-        ok &= model.passes(groups)
-    return ok
-
-
 def _learn_floor(lattice: Lattice, floor: np.ndarray, i: int, groups: Groups) -> None:
     """Discernibility of any node at or above ``i`` is at least the sum of squared class sizes at ``i``."""
     squares = float(np.sum(groups.sizes.astype(np.float64) ** 2))
     above = lattice.at_or_above(i)
     np.maximum(floor, np.where(above, squares, 0.0), out=floor)
-
-
-def _label(model: PrivacyModel) -> str:
-    desc = model.describe()
-    params = ", ".join(f"{k}={v}" for k, v in desc.items() if k != "model")
-    return f"{desc['model']} ({params})"
