@@ -100,8 +100,7 @@ def query_cmd(
         chosen = epsilon_for_error(planned, target_error, alpha)
         if epsilon is not None and chosen > epsilon:
             raise ConfigError(f"an error of {target_error:g} needs epsilon={chosen:.4g}, above --epsilon {epsilon:g}")
-        planned = PlannedQuery(frame, spec, epsilon=chosen, delta=delta, bounds=_bounds(bounds), keys=key_values,
-                               contributions=contributions, max_rows=max_rows, mechanism=mechanism)  # fmt: skip
+        planned = planned.at(chosen)
     name = _dataset_name(source, table, dataset)
     ledger = Ledger.of(Vault(vault))
     cost = planned.cost()

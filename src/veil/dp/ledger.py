@@ -116,10 +116,7 @@ class Ledger:
         with self.engine.connect() as conn:
             row = conn.execute(select(dp_budgets).where(dp_budgets.c.dataset == dataset)).first()
             if row is None:
-                raise BudgetExceeded(
-                    f"dataset '{dataset}' has no privacy budget",
-                    hint=f"set one first: veil dp budget '{dataset}' --set EPSILON [--delta DELTA]",
-                )
+                raise _no_budget(dataset)
             spends = [
                 Spend(r.id, r.at, r.actor, r.query, r.mechanism, r.epsilon, r.delta, r.rho)
                 for r in conn.execute(select(dp_spends).where(dp_spends.c.dataset == dataset).order_by(dp_spends.c.id))
@@ -149,10 +146,7 @@ class Ledger:
         with write_tx(self.engine) as conn:
             row = self._lock(conn, dataset)
             if row is None:
-                raise BudgetExceeded(
-                    f"dataset '{dataset}' has no privacy budget",
-                    hint=f"set one first: veil dp budget '{dataset}' --set EPSILON [--delta DELTA]",
-                )
+                raise _no_budget(dataset)
             spent_e, spent_d = self._spent(conn, dataset)
             if spent_e + epsilon > row.epsilon + SLACK or spent_d + delta > row.delta + SLACK * 1e-6:
                 raise BudgetExceeded(
@@ -190,6 +184,13 @@ class Ledger:
 
     def history(self, dataset: str) -> Iterator[Spend]:
         yield from self.budget(dataset).spends
+
+
+def _no_budget(dataset: str) -> BudgetExceeded:
+    return BudgetExceeded(
+        f"dataset '{dataset}' has no privacy budget",
+        hint=f"set one first: veil dp budget '{dataset}' --set EPSILON [--delta DELTA]",
+    )
 
 
 def _check_name(dataset: str) -> None:

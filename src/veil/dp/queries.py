@@ -25,6 +25,7 @@ is at most a target. :meth:`PlannedQuery.release` charges the ledger first and r
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import warnings
@@ -195,10 +196,10 @@ class PlannedQuery:
                 "partition selection",
                 hint="give --delta (e.g. 1e-6) or the public keys with --keys COLUMN=a,b,c",
             )
-        self.data, self.integral = _prepare(frame, spec, self.bounds)
-        self._measurements: dict[float, Any] = {}
         if frame.height > max_rows:
             raise InputError(f"the table has more rows than max_rows={max_rows:,}", hint="raise --max-rows")
+        self.data, self.integral = _prepare(frame, spec, self.bounds)
+        self._measurements: dict[float, Any] = {}
 
     # -- OpenDP -----------------------------------------------------------------------------------------------
     def _query(self, epsilon: float) -> Any:
@@ -225,6 +226,14 @@ class PlannedQuery:
         else:
             query = query.select(aggs)
         return query
+
+    def at(self, epsilon: float) -> PlannedQuery:
+        """The same query at another epsilon, sharing the prepared data and the calibrated measurements."""
+        if not (math.isfinite(epsilon) and epsilon > 0):
+            raise ConfigError(f"epsilon must be a positive number, not {epsilon!r}")
+        other = copy.copy(self)
+        other.epsilon = epsilon
+        return other
 
     def measurement(self, epsilon: float | None = None) -> Any:
         """The OpenDP measurement of this query at ``epsilon`` (its noise calibrated by OpenDP), cached."""

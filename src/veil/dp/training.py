@@ -109,7 +109,7 @@ def train_private(
     ``secure_mode=True`` makes Opacus draw its noise from a cryptographically secure generator (it needs the
     ``torchcsprng`` package); the default uses PyTorch's generator, as Opacus does, which is fine for evaluation
     but not against an attacker who can predict the generator's state."""
-    torch = _torch()
+    _torch()  # a missing extra is named before anything else
     from opacus import PrivacyEngine
 
     if not (math.isfinite(target_epsilon) and target_epsilon > 0):
@@ -129,23 +129,49 @@ def train_private(
         spend_id = ledger.reserve(dataset, target_epsilon, target_delta, actor=actor,
                                   query=f"DP-SGD training, {epochs} epochs, batch {batch_size}",
                                   mechanism="DP-SGD (Opacus, Gaussian, RDP accountant)")  # fmt: skip
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    if seed is not None:
-        torch.manual_seed(seed)
-    data = torch.utils.data.TensorDataset(features, labels)
-    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True, generator=generator)
-    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
+    loader, optimizer = _setup(model, features, labels, batch_size, learning_rate, seed)
     engine = PrivacyEngine(accountant="rdp", secure_mode=secure_mode)
     start = time.perf_counter()
     model, optimizer, loader = engine.make_private_with_epsilon(
         module=model, optimizer=optimizer, data_loader=loader, target_epsilon=target_epsilon,
         target_delta=target_delta, epochs=epochs, max_grad_norm=max_grad_norm,
     )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
+        losses, steps = _train(model, optimizer, loader, epochs)
+    spent = float(engine.get_epsilon(target_delta))
+    return TrainingResult(model, spent, target_delta, target_epsilon, float(optimizer.noise_multiplier), epochs, steps,
+                          time.perf_counter() - start, spend_id, losses)  # fmt: skip
+
+
+def train_plain(model: Any, features: Any, labels: Any, *, epochs: int = 5, batch_size: int = 256,
+                learning_rate: float = 0.05, seed: int | None = None) -> Any:  # fmt: skip
+    """The same training without privacy: the baseline DP-SGD is compared with."""
+    loader, optimizer = _setup(model, features, labels, batch_size, learning_rate, seed)
+    _train(model, optimizer, loader, epochs)
+    return model
+
+
+def _setup(model: Any, features: Any, labels: Any, batch_size: int, learning_rate: float,
+           seed: int | None) -> tuple[Any, Any]:  # fmt: skip
+    """A shuffled loader (seeded when asked) and SGD with momentum: the same for private and plain training."""
+    torch = _torch()
+    generator = None
+    if seed is not None:
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+    data = torch.utils.data.TensorDataset(features, labels)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True, generator=generator)
+    return loader, torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
+
+
+def _train(model: Any, optimizer: Any, loader: Any, epochs: int) -> tuple[list[float], int]:
+    """Cross-entropy epochs; the mean loss of each epoch and the number of steps."""
+    torch = _torch()
     loss_fn = torch.nn.CrossEntropyLoss()
     losses: list[float] = []
     steps = 0
     model.train()
-    warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
     for _ in range(epochs):
         total, batches = 0.0, 0
         for x, y in loader:
@@ -159,29 +185,7 @@ def train_private(
             batches += 1
             steps += 1
         losses.append(total / max(batches, 1))
-    spent = float(engine.get_epsilon(target_delta))
-    return TrainingResult(model, spent, target_delta, target_epsilon, float(optimizer.noise_multiplier), epochs, steps,
-                          time.perf_counter() - start, spend_id, losses)  # fmt: skip
-
-
-def train_plain(model: Any, features: Any, labels: Any, *, epochs: int = 5, batch_size: int = 256,
-                learning_rate: float = 0.05, seed: int | None = None) -> Any:  # fmt: skip
-    """The same training without privacy: the baseline DP-SGD is compared with."""
-    torch = _torch()
-    if seed is not None:
-        torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(features, labels), batch_size=batch_size,
-                                         shuffle=True, generator=generator)  # fmt: skip
-    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    model.train()
-    for _ in range(epochs):
-        for x, y in loader:
-            optimizer.zero_grad()
-            loss_fn(model(x), y).backward()
-            optimizer.step()
-    return model
+    return losses, steps
 
 
 def accuracy(model: Any, features: Any, labels: Any) -> float:
