@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 
 from _markdown import markdown_table  # noqa: E402
 from veil.dp import PlannedQuery, parse_query  # noqa: E402
+from veil.dp.queries import _post_process  # noqa: E402
 
 EPSILONS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
@@ -108,8 +109,6 @@ def bench_queries(runs: int) -> None:
                 planned = PlannedQuery(frame, parse_query(text), epsilon=eps, **options)
                 truth = _truth(frame, planned)
                 measurement = planned.measurement()
-                from veil.dp.queries import _post_process
-
                 errors, shares = [], []
                 for _ in range(runs):
                     released = _post_process(planned.spec, measurement(planned.data.lazy()).collect(), planned.bounds)

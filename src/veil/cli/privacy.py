@@ -101,15 +101,14 @@ def risk_cmd(
     qis = _columns(qi)
     pop = _load(population, None, sep, encoding) if population else None
     doc: dict[str, Any] = {"source": source, "quasi_identifiers": qis}
-    options = {
-        "threshold": threshold,
-        "population": pop,
-        "sampling_fraction": sampling_fraction,
-        "population_model": population_model,
-    }
-    doc["before"] = assess(_load(source, table, sep, encoding), qis, **options).to_dict()  # type: ignore[arg-type]
+
+    def measure(frame: Any) -> dict[str, Any]:
+        return assess(frame, qis, threshold=threshold, population=pop, sampling_fraction=sampling_fraction,
+                      population_model=population_model).to_dict()  # fmt: skip
+
+    doc["before"] = measure(_load(source, table, sep, encoding))
     if after:
-        doc["after"] = assess(_load(after, None, sep, encoding), qis, **options).to_dict()  # type: ignore[arg-type]
+        doc["after"] = measure(_load(after, None, sep, encoding))
     _emit(doc, fmt, out)
     if fmt == "table":
         _print_risks(f"re-identification risk of {source}", [("before", doc["before"]), ("after", doc.get("after"))]
