@@ -28,7 +28,8 @@ METRICS = ("entropy", "entropy-nm", "discernibility", "discernibility-nm", "loss
 
 @dataclass
 class Evaluation:
-    """What one transformation costs, with the parts of the cost that are known without grouping."""
+    """What one transformation costs: suppressed rows, classes (suppressed rows as one), the loss and, for
+    metrics summed over columns, each column's part."""
 
     levels: tuple[int, ...]
     suppressed: int
@@ -42,24 +43,19 @@ class Metrics:
 
     def __init__(self, data: Encoded) -> None:
         self.data = data
-        self._nue: list[list[float]] = []
+        self._nue: list[list[float]] = []  # column -> level -> non-uniform entropy
+        self._gen_loss: list[np.ndarray] = []  # column -> level -> "loss" without suppression (which only adds)
         for col in data.columns:
             a = col.counts.astype(np.float64)
-            per_level = []
+            present = a > 0
+            nue, gen = [], []
             for level, mapping in enumerate(col.maps):
                 b = np.bincount(mapping, weights=a, minlength=col.cardinality(level))[mapping]
-                present = a > 0
-                per_level.append(float(np.sum(a[present] * np.log2(b[present] / a[present]))))
-            self._nue.append(per_level)
-        # generalization part of "loss" per column and level (suppressed cells only cost more)
-        self._gen_loss: list[np.ndarray] = []
-        for col in data.columns:
-            a = col.counts.astype(np.float64)
-            per = [
-                float(np.sum(a * (col.leaves[lv][m] - 1) / (col.domain - 1)) / data.rows) if col.domain > 1 else 0.0
-                for lv, m in enumerate(col.maps)
-            ]
-            self._gen_loss.append(np.asarray(per))
+                nue.append(float(np.sum(a[present] * np.log2(b[present] / a[present]))))
+                leaves = col.leaves[level][mapping]
+                gen.append(float(np.sum(a * (leaves - 1) / (col.domain - 1)) / data.rows) if col.domain > 1 else 0.0)
+            self._nue.append(nue)
+            self._gen_loss.append(np.asarray(gen))
 
     def static(self, name: str, levels: Sequence[int]) -> float | None:
         """The metric when it does not depend on grouping (else None)."""
@@ -86,7 +82,7 @@ class Metrics:
         return np.stack([t[levels[:, j]] for j, t in enumerate(tables)], axis=1)
 
     def lower_bounds(self, name: str, levels: np.ndarray) -> np.ndarray:
-        """:meth:`lower_bound` for many nodes (rows of ``levels``) at once."""
+        """Per node (rows of ``levels``): a lower bound of the metric known without grouping (0 when none is)."""
         per = self.column_bounds(name, levels)
         if per is None:
             return np.zeros(len(levels))
@@ -96,7 +92,7 @@ class Metrics:
         data = self.data
         n = float(data.rows)
         bad_rows = ~ok[groups.inverse]  # distinct rows that are suppressed
-        weights = data.counts.astype(np.float64)
+        weights = data.weights
         suppressed = float(weights[bad_rows].sum())
         if name == "entropy":
             return [self._nue[j][lv] for j, lv in enumerate(levels)]
