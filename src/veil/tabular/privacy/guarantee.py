@@ -15,7 +15,7 @@ import polars as pl
 
 from veil.errors import ConfigError, ReleaseRefused
 from veil.tabular.privacy.encoding import Groups
-from veil.tabular.privacy.models import PrivacyModel, build_models
+from veil.tabular.privacy.models import PrivacyModel, build_models, first_failure
 
 COUNT = "__veil_n"
 
@@ -75,14 +75,13 @@ class ReleaseCheck:
             histogram = flat.reshape(len(sizes), len(labels)).astype(np.int64)
             for model in self.models:
                 model.prepare_distribution(histogram.sum(axis=0) / histogram.sum(), labels, self.sensitive)
-        groups = Groups(sizes, histogram)
-        for model in self.models:
-            bad = ~model.passes(groups)
-            if bad.any():
-                raise ReleaseRefused(
-                    f"the output breaks {model.label()} on {', '.join(self.qis)}: {int(bad.sum())} class(es) "
-                    f"holding {int(sizes[bad].sum())} of {self._rows} rows fail it; nothing was written",
-                    hint="generalize the quasi-identifiers further (veil kanon) or relax the requirement",
-                )
+        failure = first_failure(self.models, Groups(sizes, histogram))
+        if failure is not None:
+            model, bad = failure
+            raise ReleaseRefused(
+                f"the output breaks {model.label()} on {', '.join(self.qis)}: {int(bad.sum())} class(es) "
+                f"holding {int(sizes[bad].sum())} of {self._rows} rows fail it; nothing was written",
+                hint="generalize the quasi-identifiers further (veil kanon) or relax the requirement",
+            )
         return {"rows": self._rows, "classes": len(sizes), "smallest_class": int(sizes.min()),
                 "models": [m.describe() for m in self.models], "quasi_identifiers": self.qis}  # fmt: skip

@@ -74,6 +74,19 @@ def passing(models: Sequence[PrivacyModel], groups: Groups) -> Mask:
     return ok
 
 
+def first_failure(
+    models: Sequence[PrivacyModel], groups: Groups, exempt: Mask | None = None
+) -> tuple[PrivacyModel, Mask] | None:
+    """The first model some (non-exempt) class fails, with the failing classes; None when all hold."""
+    for model in models:
+        bad = ~model.passes(groups)
+        if exempt is not None:
+            bad &= ~exempt
+        if bad.any():
+            return model, bad
+    return None
+
+
 def require_sensitive(models: Sequence[PrivacyModel], present: bool) -> None:
     """Models of the sensitive attribute need one."""
     for model in models:

@@ -17,9 +17,9 @@ import polars as pl
 
 from veil.errors import ConfigError, ReleaseRefused
 from veil.tabular.privacy.encoding import Encoded, Groups
-from veil.tabular.privacy.hierarchy import TOP, Hierarchy
+from veil.tabular.privacy.hierarchy import TOP, Hierarchy, SuppressionHierarchy
 from veil.tabular.privacy.metrics import Metrics
-from veil.tabular.privacy.models import PrivacyModel, passing
+from veil.tabular.privacy.models import PrivacyModel, first_failure, passing
 from veil.tabular.privacy.mondrian import mondrian
 from veil.tabular.privacy.risk import assess, suppressed
 from veil.tabular.privacy.search import optimal
@@ -124,7 +124,7 @@ def verify(
     """Check a released table itself: its classes (on the released values) must satisfy every model, apart from
     suppressed rows (every quasi-identifier ``*``), which may not exceed the suppression limit. t-closeness is
     measured against the sensitive values of all rows given, suppressed ones included (they are unchanged)."""
-    data = Encoded(frame, qis, {q: _Identity() for q in qis}, sensitive)
+    data = Encoded(frame, qis, {q: SuppressionHierarchy() for q in qis}, sensitive)
     groups = data.groups(tuple(0 for _ in qis))
     star = np.ones(len(data.tuples), dtype=bool)
     for j, col in enumerate(data.columns):
@@ -137,16 +137,10 @@ def verify(
         raise ReleaseRefused(f"{suppressed} rows are suppressed, more than the limit of {limit}")
     for model in models:
         model.prepare(data)
-        bad = ~model.passes(groups) & ~suppressed_class
-        if bad.any():
-            raise ReleaseRefused(
-                f"the output breaks {model.describe()}: {int(bad.sum())} class(es) with "
-                f"{int(groups.sizes[bad].sum())} rows fail it"
-            )
-
-
-class _Identity(Hierarchy):
-    """Released values as they are (level 0) or ``*``: enough to group a released table."""
-
-    def labels(self, values: Sequence[str], column: str) -> list[tuple[str, ...]]:
-        return [(v, TOP) for v in values]
+    failure = first_failure(models, groups, exempt=suppressed_class)
+    if failure is not None:
+        model, bad = failure
+        raise ReleaseRefused(
+            f"the output breaks {model.label()}: {int(bad.sum())} class(es) with "
+            f"{int(groups.sizes[bad].sum())} rows fail it"
+        )
