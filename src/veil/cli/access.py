@@ -31,6 +31,9 @@ def roles_create(
     permissions: Annotated[str, typer.Option(help="Comma-separated: tokenize, detokenize, detokenize:masked, ...")],
     purposes: Annotated[str | None, typer.Option(help="Purposes the role may act for (default: any).")] = None,
     entity: Annotated[list[str] | None, typer.Option(help="ENTITY=full|masked|none (repeatable).")] = None,
+    scope: Annotated[
+        str | None, typer.Option(help="Pseudonym scope of its principals (guard tenants; default: the policy's).")
+    ] = None,
     vault: VaultOpt = None,
 ) -> None:
     """Create a role."""
@@ -40,20 +43,23 @@ def roles_create(
         if not sep:
             raise ConfigError(f"--entity expects ENTITY=full|masked|none, got '{item}'")
         rules[key.strip().upper()] = value.strip()
-    AccessControl(Vault(vault)).create_role(name, _split(permissions), purposes=_split(purposes), entities=rules)
+    AccessControl(Vault(vault)).create_role(
+        name, _split(permissions), purposes=_split(purposes), entities=rules, scope=scope
+    )
     err.print(f"role '{name}' created")
 
 
 @roles_app.command("list")
 def roles_list(vault: VaultOpt = None) -> None:
     """Show every role."""
-    table = Table("role", "permissions", "purposes", "entities")
+    table = Table("role", "permissions", "purposes", "entities", "scope")
     for r in AccessControl(Vault(vault)).roles():
         table.add_row(
             r.name,
             ", ".join(sorted(r.permissions)),
             ", ".join(sorted(r.purposes)) or "any",
             ", ".join(f"{k}={v}" for k, v in sorted(r.entities.items())) or "all full",
+            r.scope or "policy's",
         )
     out.print(table)
 

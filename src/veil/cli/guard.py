@@ -2,62 +2,94 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
+from veil.cli.options import VaultOpt
 from veil.errors import ConfigError, MissingExtraError
+
+
+def check_upstream(url: str) -> str:
+    """An http(s) base URL with a host, or a clear error (not a proxy that starts and fails every call)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError("--upstream is not a valid URL (e.g. https://api.openai.com)") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("--upstream must be an http:// or https:// URL with a host (e.g. https://api.openai.com)")
+    if port == 0:
+        raise ConfigError("--upstream has port 0")
+    return url
+
+
+def check_host(host: str) -> str:
+    if host == "localhost":
+        return host
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError("--host must be an IP address to listen on (e.g. 127.0.0.1, 0.0.0.0, ::1)") from None
+    return host
 
 
 def guard(
     upstream: Annotated[str, typer.Option(help="Base URL of the OpenAI-compatible API, e.g. https://api.openai.com")],
     policy: Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML file.")],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8400,
     api_key_env: Annotated[
         str | None,
-        typer.Option(help="Env var with the upstream API key (default: forward the caller's Authorization)."),
+        typer.Option(help="Env var with the upstream API key (open mode without it: forward the caller's key)."),
     ] = None,
+    open_mode: Annotated[
+        bool,
+        typer.Option("--open", help="No tenants: anyone who reaches the port may call (a local single-user proxy)."),
+    ] = False,
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) for HTTPS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    vault: VaultOpt = None,
 ) -> None:
-    """Run the privacy guard in front of a model API: clients point their base URL at it."""
+    """Run the privacy guard in front of a model API: clients point their base URL at it and authenticate with
+    their Veil API key (roles with the 'guard' permission), unless --open."""
     try:
         import uvicorn
     except ImportError:
         raise MissingExtraError("guard", "uvicorn") from None
-    from veil.guard.core import Guard
-    from veil.guard.proxy import create_app
     from veil.policy import load_policy
 
+    check_upstream(upstream)
+    check_host(host)
     if bool(tls_cert) != bool(tls_key):
         raise ConfigError("--tls-cert and --tls-key go together")
     for f in (tls_cert, tls_key):
         if f is not None and not f.is_file():
             raise ConfigError(f"{f}: file not found")
-    key = None
-    if api_key_env:
-        key = os.environ.get(api_key_env)
-        if not key:
-            raise ConfigError(f"environment variable {api_key_env} is not set")
-    if workers < 1:
-        raise ConfigError("--workers must be at least 1")
+    if api_key_env and not os.environ.get(api_key_env):
+        raise ConfigError(f"environment variable {api_key_env} is not set")
     load_policy(policy)  # a broken policy fails here, with its line and key, not in every worker
+    os.environ.update(VEIL_GUARD_POLICY=str(policy.resolve()), VEIL_GUARD_UPSTREAM=upstream)
+    os.environ["VEIL_GUARD_OPEN"] = "1" if open_mode else "0"
+    if api_key_env:
+        os.environ["VEIL_GUARD_API_KEY_ENV"] = api_key_env
+    if vault:
+        os.environ["VEIL_DB"] = vault  # the workers open the same vault
     tls: dict[str, Any] = {
         "ssl_certfile": str(tls_cert) if tls_cert else None,
         "ssl_keyfile": str(tls_key) if tls_key else None,
     }
     if workers == 1:
-        app = create_app(Guard(load_policy(policy)), upstream, key)
-        uvicorn.run(app, host=host, port=port, log_level="warning", **tls)
+        from veil.guard.proxy import app_from_env
+
+        uvicorn.run(app_from_env(), host=host, port=port, log_level="warning", **tls)
         return
     # Several worker processes: each builds its own guard from the environment (uvicorn needs an import string).
-    os.environ.update(VEIL_GUARD_POLICY=str(policy.resolve()), VEIL_GUARD_UPSTREAM=upstream)
-    if api_key_env:
-        os.environ["VEIL_GUARD_API_KEY_ENV"] = api_key_env
     uvicorn.run(
         "veil.guard.proxy:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", **tls
     )

@@ -1,10 +1,12 @@
 """What the guard does to one model call, shared by the proxy and the in-process client wrapper.
 
-Request: every message text (string content, text parts, tool-call arguments), completion prompt and embedding
-input is pseudonymized with the policy (one batched call); a request holding a blocked entity (secrets by
-default) is refused with a ``PolicyViolation``. Answer: tokens are restored, then the restored answer is scanned
-for personal data that was not in the prompt (a leak); the output action masks it, blocks the answer, or only
-flags it. Every call leaves one audit record with counts, never values.
+Request: every piece of content of the body (:mod:`veil.guard.fields`: strings at any depth, numbers, odd keys;
+escaped forms such as ``ann%40example.com`` included) is pseudonymized with the policy in one batched call; a
+request holding a blocked entity (secrets by default) is refused with a ``PolicyViolation``. The call keeps the
+tokens its own request produced, with their originals: that is all it may restore. Answer: the same walk
+restores those tokens in every field (any other token stays as it is and is counted as foreign: a cross-call
+leak attempt), then scans what it restored for personal data that was not in the prompt (a leak); the output
+action masks it, blocks the answer, or only flags it. Every call leaves one audit record with counts, never values.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from veil.anonymizer import Anonymizer
+from veil.detect.encoded import decode, detect_encoded
 from veil.errors import VeilError
+from veil.guard import fields
 from veil.policy import Policy
 from veil.streaming import StreamRestorer
 from veil.transform.base import TransformContext
@@ -23,6 +27,7 @@ from veil.transform.mask import Mask
 from veil.vault.audit import BufferedAudit
 
 _MASK = Mask({"char": "*"})
+REVERSIBLE = ("pseudonymize", "encrypt")
 
 
 class PolicyViolation(VeilError):
@@ -31,44 +36,31 @@ class PolicyViolation(VeilError):
     code = "VEIL-510"
 
 
+class UpstreamError(VeilError):
+    """The model's answer cannot be read safely (a broken stream chunk, nesting beyond the bound)."""
+
+    code = "VEIL-520"
+
+
 @dataclass
 class Call:
-    """One model call: request id, what was found and done, the prompt's personal data (for the leak scan)."""
+    """One model call: who made it, what was found and done, and the tokens it may restore (with originals)."""
 
     request_id: str
+    path: str = ""
+    scope: str = "default"
+    actor: str = "open"
+    purpose: str | None = None
     found: Counter[str] = field(default_factory=Counter)
     leaks: Counter[str] = field(default_factory=Counter)
+    foreign: int = 0
+    originals: dict[str, str] = field(default_factory=dict)
     prompt_values: set[str] = field(default_factory=set)
     prompt_text: str = ""
     blocked: str = ""
 
-
-def _text_slots(body: dict[str, Any], path: str) -> list[tuple[Any, Any]]:
-    """(container, key) pairs of every string the guard must anonymize in a request body."""
-    slots: list[tuple[Any, Any]] = []
-    if path.endswith("/chat/completions"):
-        for msg in body.get("messages") or []:
-            if not isinstance(msg, dict):
-                continue
-            content = msg.get("content")
-            if isinstance(content, str):
-                slots.append((msg, "content"))
-            elif isinstance(content, list):
-                slots.extend(
-                    (part, "text") for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
-                )
-            for call in msg.get("tool_calls") or []:
-                fn = call.get("function") if isinstance(call, dict) else None
-                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                    slots.append((fn, "arguments"))
-    elif path.endswith("/completions") or path.endswith("/embeddings"):
-        key = "prompt" if path.endswith("/completions") else "input"
-        value = body.get(key)
-        if isinstance(value, str):
-            slots.append((body, key))
-        elif isinstance(value, list):
-            slots.extend((value, i) for i, v in enumerate(value) if isinstance(v, str))
-    return slots
+    def count_foreign(self, _token: str) -> None:
+        self.foreign += 1
 
 
 class Guard:
@@ -80,16 +72,46 @@ class Guard:
         self.blocked = frozenset(policy.guard.block)
         self._audit_log: BufferedAudit | None = None
         self._out_entities = set(policy.guard.output.entities) if policy.guard.output.entities else None
+        self._scoped: dict[str, Anonymizer] = {self.anonymizer.policy.scope: self.anonymizer}
 
-    def new_call(self, request_id: str | None = None) -> Call:
-        return Call(request_id or uuid.uuid4().hex)
+    @property
+    def max_depth(self) -> int:
+        return self.policy.guard.max_depth
+
+    def new_call(
+        self,
+        request_id: str | None = None,
+        *,
+        path: str = "",
+        scope: str | None = None,
+        actor: str = "open",
+        purpose: str | None = None,
+    ) -> Call:
+        if purpose is not None:
+            self.policy.purpose(purpose)  # unknown purpose: a ConfigError before any work
+        return Call(request_id or uuid.uuid4().hex, path, scope or self.policy.scope, actor, purpose)
+
+    def anonymizer_for(self, scope: str) -> Anonymizer:
+        """The anonymizer of a tenant's scope: same detector and vault, its own keys and token sequences."""
+        found = self._scoped.get(scope)
+        if found is None:
+            policy = self.anonymizer.policy.model_copy(update={"scope": scope})
+            found = Anonymizer(policy, vault=self.anonymizer.vault, detector=self.anonymizer.detector)
+            self._scoped[scope] = found
+        return found
+
+    def warm_up(self) -> None:
+        """Load the recognizers and the NER model now, so the first call does not wait for them."""
+        self.anonymizer.detector.detect_many(["Warm-up: Maria Gonzalez, maria@example.org, +1 415 555 0173."])
 
     # -- request -------------------------------------------------------------------------------------------
     def protect_request(self, body: dict[str, Any], path: str, call: Call) -> dict[str, Any]:
-        """Pseudonymize the request body in place (and return it); refuse blocked entities."""
-        slots = _text_slots(body, path)
-        texts = [container[key] for container, key in slots]
-        findings = self.anonymizer.detector.detect_many(texts)
+        """Pseudonymize every piece of content of the request body in place (and return it); refuse blocked
+        entities before anything is written to the vault."""
+        slots = fields.slots(body, fields.shape("requests", path), numbers=True, max_depth=self.max_depth)
+        texts = [s.text for s in slots]
+        anonymizer = self.anonymizer_for(call.scope)
+        findings = detect_encoded(anonymizer.detector, texts)
         for fs in findings:
             for f in fs:
                 call.found[f.entity] += 1
@@ -97,23 +119,60 @@ class Guard:
         hit = sorted({f.entity for fs in findings for f in fs} & self.blocked)
         if hit:
             call.blocked = ",".join(hit)
-            self._audit(call, path, "blocked")
+            self._audit(call, "blocked")
             raise PolicyViolation(f"request refused: it contains {', '.join(hit)} (blocked by the guard policy)")
         call.prompt_text = "\n".join(texts)
-        for (container, key), result in zip(slots, self.anonymizer.apply(texts, findings), strict=True):
-            container[key] = result.text
+        results = anonymizer.apply(texts, findings, call.purpose)  # token look-alikes are pseudonymized too
+        renames: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+        for i, (slot, result) in enumerate(zip(slots, results, strict=True)):
+            for item in result.items:
+                if item.operator in REVERSIBLE:
+                    for token in anonymizer.tokens_in(item.replacement):
+                        call.originals[token] = texts[i][item.start : item.end]
+            if result.text == texts[i]:
+                continue
+            if slot.kind == "key":
+                renames.setdefault(id(slot.container), (slot.container, {}))[1][slot.key] = result.text
+            else:
+                slot.container[slot.key] = fields.sanitize_name(result.text) if slot.kind == "name" else result.text
+        for container, names in renames.values():  # keys last: value slots point at the old keys
+            items = list(container.items())
+            container.clear()
+            container.update((names.get(k, k), v) for k, v in items)
         return body
 
     # -- answer --------------------------------------------------------------------------------------------
+    def restore(self, text: str, call: Call) -> str:
+        """The call's own tokens back to originals (no vault read); any other token stays and is counted."""
+        return self.anonymizer_for(call.scope).restore(text, known=call.originals, on_foreign=call.count_foreign)
+
     def restore_text(self, text: str, call: Call) -> str:
-        return self.scan_output(self.restore(text), call)
+        return self.scan_output(self.restore(text, call), call)
 
-    def restore(self, text: str) -> str:
-        """Tokens back to originals; the call's own audit record covers it (no second record per call)."""
-        return self.anonymizer.restore(text, audit=False)
+    def stream_restorer(self, call: Call) -> StreamRestorer:
+        return self.anonymizer_for(call.scope).stream_restorer(restore=lambda t: self.restore(t, call))
 
-    def stream_restorer(self) -> StreamRestorer:
-        return self.anonymizer.stream_restorer(audit=False)
+    def restore_body(self, body: Any, path: str, call: Call) -> Any:
+        """Restore and leak-scan every piece of content of a whole answer (or error body) in place."""
+        slots = fields.slots(body, fields.shape("answers", path), numbers=False, max_depth=self.max_depth)
+        renames = []
+        for slot in slots:
+            text = self.restore_text(slot.text, call)
+            if text == slot.text:
+                continue
+            if slot.kind == "key":
+                renames.append((slot.container, slot.key, text))
+            else:
+                slot.container[slot.key] = text
+        for container, old, new in renames:
+            container[new] = container.pop(old)
+        return body
+
+    def _is_leak(self, value: str, call: Call) -> bool:
+        if value in call.prompt_values or value in call.prompt_text:
+            return False
+        plain = decode(value)
+        return plain == value or (plain not in call.prompt_text and plain not in decode(call.prompt_text))
 
     def scan_output(self, text: str, call: Call, *, streaming: bool = False, context: str = "") -> str:
         """Apply the output action to personal data in ``text`` that the prompt did not contain.
@@ -125,13 +184,13 @@ class Guard:
         if not text:
             return text
         offset = len(context)
+        detector = self.anonymizer.detector
         leaks = [
             replace(f, start=f.start - offset, end=f.end - offset)
-            for f in self.anonymizer.detector.detect(context + text)
+            for f in detect_encoded(detector, [context + text])[0]
             if f.start >= offset
-            and f.value not in call.prompt_values
-            and f.value not in call.prompt_text
             and (self._out_entities is None or f.entity in self._out_entities)
+            and self._is_leak(f.value, call)
         ]
         if not leaks:
             return text
@@ -151,25 +210,8 @@ class Guard:
         out.append(text[pos:])
         return "".join(out)
 
-    def restore_response(self, body: dict[str, Any], path: str, call: Call) -> dict[str, Any]:
-        """Restore (and leak-scan) a non-streamed response body in place."""
-        for choice in body.get("choices") or []:
-            if not isinstance(choice, dict):
-                continue
-            msg = choice.get("message")
-            if isinstance(msg, dict):
-                if isinstance(msg.get("content"), str):
-                    msg["content"] = self.restore_text(msg["content"], call)
-                for tc in msg.get("tool_calls") or []:
-                    fn = tc.get("function") if isinstance(tc, dict) else None
-                    if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                        fn["arguments"] = self.restore(fn["arguments"])
-            if isinstance(choice.get("text"), str):
-                choice["text"] = self.restore_text(choice["text"], call)
-        return body
-
-    def finish(self, call: Call, path: str, status: int) -> None:
-        self._audit(call, path, "ok" if status < 400 else f"http {status}")
+    def finish(self, call: Call, status: int) -> None:
+        self._audit(call, "ok" if status < 400 else f"http {status}")
 
     @property
     def audit(self) -> BufferedAudit:
@@ -178,62 +220,17 @@ class Guard:
             self._audit_log = BufferedAudit(self.anonymizer.vault.audit)
         return self._audit_log
 
-    def _audit(self, call: Call, path: str, result: str) -> None:
+    def _audit(self, call: Call, result: str) -> None:
         self.audit.append(
-            "guard",
+            call.actor,
             "guard.request",
             result=result,
-            scope=self.policy.scope,
+            scope=call.scope,
+            purpose=call.purpose or "",
             request_id=call.request_id,
-            path=path,
+            path=call.path,
             found=dict(call.found),
             leaks=dict(call.leaks),
+            foreign_tokens=call.foreign,
             blocked=call.blocked,
         )
-
-
-class AnswerStream:
-    """The restorers of one streamed answer, one per choice, shared by the proxy and the client wrapper.
-
-    Restored text is sent up to its last whitespace, so the leak scan always sees whole words; each piece is
-    scanned with the tail of what was sent before it. A value spanning several words (a phone number with
-    spaces) can still be split between two pieces. Whole (non-streamed) answers are scanned in one go.
-    """
-
-    CONTEXT = 120
-
-    def __init__(self, guard: Guard, call: Call) -> None:
-        self._guard = guard
-        self._call = call
-        self._restorers: dict[int, StreamRestorer] = {}
-        self._pending: dict[int, str] = {}
-        self._sent: dict[int, str] = {}
-
-    def piece(self, index: int, text: str | None, finished: bool) -> str | None:
-        """What to send now for choice ``index`` (``None``: the chunk carried no text and nothing is due)."""
-        restorer = self._restorers.setdefault(index, self._guard.stream_restorer())
-        pending = self._pending.get(index, "") + (restorer.feed(text) if text else "")
-        if finished:
-            pending += restorer.flush()
-            cut = len(pending)
-        else:
-            cut = max(pending.rfind(" "), pending.rfind("\n"), pending.rfind("\t")) + 1
-        out, self._pending[index] = pending[:cut], pending[cut:]
-        if not out:
-            return None if text is None else ""
-        return self._send(index, out)
-
-    def _send(self, index: int, out: str) -> str:
-        sent = self._sent.get(index, "")
-        scanned = self._guard.scan_output(out, self._call, streaming=True, context=sent)
-        self._sent[index] = (sent + scanned)[-self.CONTEXT :]
-        return scanned
-
-    def rest(self) -> dict[int, str]:
-        """Text still held back per choice at the end of the stream (restored and scanned)."""
-        out = {}
-        for index, restorer in self._restorers.items():
-            held = self._pending.pop(index, "") + restorer.flush()
-            if held:
-                out[index] = self._send(index, held)
-        return out

@@ -124,7 +124,9 @@ class GuardPolicy(BaseModel):
     block: list[EntityName] = ["API_KEY", "PRIVATE_KEY", "PASSWORD", "JWT"]
     output: GuardOutput = GuardOutput()
     unknown_paths: Literal["refuse", "pass"] = "refuse"
-    max_body_bytes: int = Field(default=4_000_000, ge=1024)
+    max_body_bytes: int = Field(default=4_000_000, ge=1024, description="request bodies, counted as they arrive")
+    max_answer_bytes: int = Field(default=16_000_000, ge=1024, description="a whole answer, or one stream event")
+    max_depth: int = Field(default=64, ge=4, le=1000, description="JSON nesting refused beyond this")
     timeout_seconds: float = Field(default=120.0, gt=0)
 
 

@@ -88,6 +88,7 @@ roles = Table(
     Column("permissions", String, nullable=False, default="[]"),
     Column("purposes", String, nullable=False, default="[]"),
     Column("entities", String, nullable=False, default="{}"),
+    Column("scope", String(200), nullable=True),  # the pseudonym scope of the role's principals (guard tenants)
 )
 
 # Principals: an API key (argon2 hash, found by its public id) and an encrypted TOTP secret.

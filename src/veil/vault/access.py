@@ -30,7 +30,7 @@ from veil.transform.mask import Mask
 from veil.vault.vault import Vault
 
 PERMISSIONS = frozenset(
-    {"tokenize", "detokenize", "detokenize:masked", "export", "erase", "keys:rotate", "audit:read", "admin"}
+    {"tokenize", "detokenize", "detokenize:masked", "guard", "export", "erase", "keys:rotate", "audit:read", "admin"}
 )
 PRIVILEGED = frozenset({"detokenize", "export", "erase", "keys:rotate", "audit:read", "admin"})
 VISIBILITY = frozenset({"full", "masked", "none"})
@@ -45,6 +45,7 @@ class Role:
     permissions: frozenset[str]
     purposes: frozenset[str] = frozenset()
     entities: Mapping[str, str] = field(default_factory=dict)
+    scope: str | None = None  # pseudonym scope of the role's principals (None: the policy's)
 
     def allows(self, permission: str) -> bool:
         return "admin" in self.permissions or permission in self.permissions
@@ -79,6 +80,7 @@ class AccessControl:
         *,
         purposes: Iterable[str] = (),
         entities: Mapping[str, str] | None = None,
+        scope: str | None = None,
     ) -> Role:
         perms = frozenset(permissions)
         unknown = perms - PERMISSIONS
@@ -90,7 +92,9 @@ class AccessControl:
             raise ConfigError(f"entity visibility must be one of {sorted(VISIBILITY)}: {bad}")
         if not name or len(name) > 100:
             raise ConfigError("a role name must be 1..100 characters")
-        role = Role(name, perms, frozenset(purposes), ents)
+        if scope is not None and not 1 <= len(scope) <= 200:
+            raise ConfigError("a role's scope must be 1..200 characters")
+        role = Role(name, perms, frozenset(purposes), ents, scope)
         with write_tx(self.vault.engine) as conn:
             _refuse_existing(conn, roles, "role", name)
             conn.execute(
@@ -99,9 +103,10 @@ class AccessControl:
                     permissions=json.dumps(sorted(perms)),
                     purposes=json.dumps(sorted(role.purposes)),
                     entities=json.dumps(ents, sort_keys=True),
+                    scope=scope,
                 )
             )
-        self.vault.audit.append("admin", "role.create", role=name, permissions=sorted(perms))
+        self.vault.audit.append("admin", "role.create", role=name, permissions=sorted(perms), scope=scope or "")
         return role
 
     def role(self, name: str) -> Role:
@@ -114,6 +119,7 @@ class AccessControl:
             frozenset(json.loads(row.permissions)),
             frozenset(json.loads(row.purposes)),
             json.loads(row.entities),
+            row.scope,
         )
 
     def roles(self) -> list[Role]:
