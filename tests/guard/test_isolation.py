@@ -144,7 +144,10 @@ def tenancy(tmp_path_factory: pytest.TempPathFactory) -> Any:
                                     "purposes": {"support": {"keep": []}}})  # fmt: skip
     guard = Guard(policy, Anonymizer(policy, vault=vault))
     script = Script()
-    with Server(scripted_app(script)) as up, Server(create_app(guard, up.url, "sk-upstream", tenants=Tenants(ac))) as proxy:
+    with (
+        Server(scripted_app(script)) as up,
+        Server(create_app(guard, up.url, "sk-upstream", tenants=Tenants(ac))) as proxy,
+    ):
         yield proxy, script, keys, guard
 
 
