@@ -8,12 +8,14 @@ figures include contention.
 "guard work" is the time the guard itself spends on a request (detect, pseudonymize, restore, leak scan), from
 its x-veil-overhead-ms header: what the privacy processing costs apart from proxying and queueing.
 
-    python bench/guard_latency.py [--requests 500] [--model-ms 200]
+    python bench/guard_latency.py [--requests 500] [--model-ms 200] [--auth]
 
 With --model-ms 200 (default) the upstream behaves like a fast model; --model-ms 0 turns it into a saturation
 test where 50 clients keep every core busy and latency measures throughput instead. --jitter 0.5 makes each
 answer take 50-150% of --model-ms and spreads the clients' first requests over one model latency (how real traffic
 arrives); --jitter 0 keeps all 50 clients in lock-step, a worst case where every request of a wave queues at once.
+--auth runs the guard with tenants (each client sends a Veil API key, argon2-checked once and then cached) instead
+of --open.
 """
 
 from __future__ import annotations
@@ -43,12 +45,23 @@ def prompt(size: int) -> str:
     return text[:size]
 
 
-def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+def principal(env: dict[str, str], name: str) -> str:
+    """A tenant's API key: a role with the guard permission and a principal (no TOTP: the guard needs none)."""
+    veil = [sys.executable, "-m", "veil"]
+    role = f"bench-{name}".replace("+", "-")
+    subprocess.run([*veil, "roles", "create", role, "--permissions", "guard", "--scope", role], env=env, check=True)
+    made = subprocess.run([*veil, "users", "create", role, "--role", role, "--no-totp"], env=env, check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    return next(line.split()[-1] for line in made.stdout.splitlines() if line.startswith("api key"))
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes], headers: dict[str, str] | None = None) -> None:
     for _ in range(600):
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
         try:
-            httpx.post(url, json={"model": "m", "messages": [{"role": "user", "content": "warm up"}]}, timeout=30)
+            body = {"model": "m", "messages": [{"role": "user", "content": "warm up"}]}
+            httpx.post(url, json=body, timeout=30, headers=headers).raise_for_status()
             return
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -63,11 +76,12 @@ async def load(
     work: list[float] | None = None,
     spread: float = 0.0,
     added: list[float] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> list[float]:
     sem = asyncio.Semaphore(concurrency)
     out: list[float] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as client:
 
         async def one(i: int) -> None:
             async with sem:
@@ -101,6 +115,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="300,3000", help="comma-separated prompt sizes in characters")
     ap.add_argument("--tiers", default="regex,regex+NER", help="comma-separated: regex, regex+NER")
     ap.add_argument("--workers", type=int, default=1, help="guard worker processes")
+    ap.add_argument("--auth", action="store_true", help="tenants with Veil API keys instead of --open")
     args = ap.parse_args()
     home = tempfile.mkdtemp()
     env = dict(os.environ, VEIL_HOME=home)
@@ -129,17 +144,24 @@ def main() -> None:
                 "--port",
                 str(port),
             ]
+            headers = {}
+            if args.auth:
+                headers["authorization"] = "Bearer " + principal(env, tier)
+            else:
+                cmd.append("--open")
             guard = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
             try:
                 g_url = f"http://127.0.0.1:{port}/v1/chat/completions"
-                wait_up(g_url, guard)
+                wait_up(g_url, guard, headers)
                 for size in (int(x) for x in args.sizes.split(",")):
                     text = prompt(size)
-                    asyncio.run(load(g_url, text, 50))  # warm-up
+                    asyncio.run(load(g_url, text, 50, headers=headers))  # warm-up
                     direct = asyncio.run(load(up_url, text, args.requests, spread=spread))
                     work: list[float] = []
                     added: list[float] = []
-                    via = asyncio.run(load(g_url, text, args.requests, work=work, spread=spread, added=added))
+                    via = asyncio.run(
+                        load(g_url, text, args.requests, work=work, spread=spread, added=added, headers=headers)
+                    )
                     rows.append(
                         (
                             tier,

@@ -195,3 +195,41 @@ def test_tenants_get_their_own_scope_and_only_their_own_values(tenancy: Any) -> 
 def test_the_same_value_in_two_tenants_is_keyed_apart(tenancy: Any) -> None:
     vault = tenancy[3].anonymizer.vault
     assert vault.lookup_hash("scope-a", "EMAIL_ADDRESS", "x") != vault.lookup_hash("scope-b", "EMAIL_ADDRESS", "x")
+
+
+def test_the_key_cache_checks_argon2_once_and_still_notices_a_disabled_key(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from veil.errors import AccessDenied
+
+    vault = Vault(f"sqlite:///{tmp_path / 'v.db'}", master_key=MasterKey(b"c" * 32, "test"))
+    ac = AccessControl(vault)
+    ac.create_role("app", ["guard"])
+    key, _ = ac.create_principal("svc", "app", totp=False)
+    tenants = Tenants(ac, ttl=0.2)
+    checks = 0
+    real = ac.authenticate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal checks
+        checks += 1
+        return real(*args, **kwargs)
+
+    ac.authenticate = counted  # type: ignore[method-assign]
+    threads = [threading.Thread(target=tenants.authenticate, args=(f"Bearer {key}", None)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert checks == 1  # eight concurrent first calls, one argon2 check
+    assert tenants.cached(f"Bearer {key}", None) is not None
+    time.sleep(0.25)
+    assert tenants.cached(f"Bearer {key}", None) is None  # stale: re-checked, by a database read
+    assert tenants.authenticate(f"Bearer {key}", None).actor == "svc" and checks == 1
+    ac.disable("svc")
+    time.sleep(0.25)
+    with pytest.raises(AccessDenied):
+        tenants.authenticate(f"Bearer {key}", None)
+    with pytest.raises(AccessDenied):  # a key of the right shape but a forged secret never gets in
+        tenants.authenticate(f"Bearer {key[:-3]}abc", None)

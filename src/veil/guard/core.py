@@ -57,6 +57,7 @@ class Call:
     originals: dict[str, str] = field(default_factory=dict)
     prompt_values: set[str] = field(default_factory=set)
     prompt_text: str = ""
+    prompt_plain: str = ""  # the prompt with escapes undone (leaks written in another encoding)
     blocked: str = ""
 
     def count_foreign(self, _token: str) -> None:
@@ -122,6 +123,7 @@ class Guard:
             self._audit(call, "blocked")
             raise PolicyViolation(f"request refused: it contains {', '.join(hit)} (blocked by the guard policy)")
         call.prompt_text = "\n".join(texts)
+        call.prompt_plain = decode(call.prompt_text)
         results = anonymizer.apply(texts, findings, call.purpose)  # token look-alikes are pseudonymized too
         renames: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
         for i, (slot, result) in enumerate(zip(slots, results, strict=True)):
@@ -172,7 +174,7 @@ class Guard:
         if value in call.prompt_values or value in call.prompt_text:
             return False
         plain = decode(value)
-        return plain == value or (plain not in call.prompt_text and plain not in decode(call.prompt_text))
+        return plain not in call.prompt_plain
 
     def scan_output(self, text: str, call: Call, *, streaming: bool = False, context: str = "") -> str:
         """Apply the output action to personal data in ``text`` that the prompt did not contain.

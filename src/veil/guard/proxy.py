@@ -131,8 +131,12 @@ class GuardProxy:
         if self.tenants is None:
             return OPEN
         purpose = request.headers.get("x-veil-purpose") or None
+        authorization = request.headers.get("authorization")
         try:
-            return await run_in_threadpool(self.tenants.authenticate, request.headers.get("authorization"), purpose)
+            cached = self.tenants.cached(authorization, purpose)
+            if cached is not None:
+                return cached
+            return await run_in_threadpool(self.tenants.authenticate, authorization, purpose)
         except Unauthenticated as exc:
             raise Refusal(401, exc.message, "veil_unauthenticated") from None
         except AccessDenied as exc:

@@ -43,31 +43,59 @@ class Tenants:
         self.ttl = ttl
         self._cache: dict[bytes, tuple[float, Session]] = {}
         self._lock = threading.Lock()
+        self._flights: dict[bytes, threading.Lock] = {}
+
+    def cached(self, authorization: str | None, purpose: str | None) -> Tenant | None:
+        """The tenant when its key is in the cache and fresh (no I/O: fit for the event loop), else None."""
+        key = _bearer(authorization)
+        if key is None:
+            return None
+        hit = self._cache.get(_digest(key))
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return self._tenant(hit[1], purpose)
 
     def authenticate(self, authorization: str | None, purpose: str | None) -> Tenant:
-        """The tenant behind an ``Authorization`` header; raises ``AccessDenied`` (audited) when refused."""
-        scheme, _, key = (authorization or "").partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key.startswith("veil_"):
+        """The tenant behind an ``Authorization`` header; raises ``Unauthenticated`` (401) or ``AccessDenied``
+        (403), both audited."""
+        key = _bearer(authorization)
+        if key is None:
             raise Unauthenticated("the guard needs 'Authorization: Bearer veil_...' (a Veil API key)")
         try:
             session = self._session(key)
         except AccessDenied as exc:
             raise Unauthenticated(exc.message) from None
+        return self._tenant(session, purpose)
+
+    def _tenant(self, session: Session, purpose: str | None) -> Tenant:
         scope = session.role.scope
         self.access.authorize(session, "guard", purpose=purpose or "", scope=scope or "")
         return Tenant(session.principal, scope, session)
 
     def _session(self, key: str) -> Session:
-        digest = hashlib.sha256(key.encode()).digest()
-        now = time.monotonic()
+        digest = _digest(key)
         with self._lock:
+            flight = self._flights.setdefault(digest, threading.Lock())
+        with flight:  # concurrent calls with one key share one check (no herd of argon2 hashes)
+            now = time.monotonic()
             hit = self._cache.get(digest)
             if hit is not None and hit[0] > now:
                 return hit[1]
-        session = self.access.authenticate(key)
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache = {d: v for d, v in self._cache.items() if v[0] > now}
-            self._cache[digest] = (now + self.ttl, session)
-        return session
+            # A key verified before is re-checked by a database read (enabled, same key): argon2 only once.
+            session = self.access.recheck(hit[1], key) if hit is not None else self.access.authenticate(key)
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache = {d: v for d, v in self._cache.items() if v[0] > now}
+                    self._flights = {d: f for d, f in self._flights.items() if d in self._cache}
+                self._cache[digest] = (now + self.ttl, session)
+            return session
+
+
+def _bearer(authorization: str | None) -> str | None:
+    scheme, _, key = (authorization or "").partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key.startswith("veil_") else None
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()

@@ -181,6 +181,18 @@ class AccessControl:
             mfa = self._check_totp(row, totp_code, at or datetime.now(UTC))
         return Session(row.name, self.role(row.role), mfa)
 
+    def recheck(self, session: Session, api_key: str) -> Session:
+        """A session whose key was verified before, brought up to date without a new argon2 check (for caches):
+        refused when the principal was disabled or deleted or its key replaced; its role is read again."""
+        parts = api_key.split("_", 2)
+        with self.vault.engine.connect() as conn:
+            row = conn.execute(select(principals).where(principals.c.name == session.principal)).first()
+        if row is None or len(parts) != 3 or row.key_id != parts[1]:
+            raise AccessDenied("invalid API key")
+        if row.disabled is not None:
+            raise AccessDenied(f"principal '{row.name}' is disabled")
+        return Session(row.name, self.role(row.role), session.mfa)
+
     def _check_totp(self, row: object, code: str, at: datetime) -> bool:
         name = getattr(row, "name")  # noqa: B009 - a SQLAlchemy Row
         sealed = getattr(row, "totp_secret")  # noqa: B009
