@@ -51,7 +51,9 @@ def test_a_chunked_body_is_refused_as_it_passes_the_limit(scripted: Any) -> None
     finally:
         sock.close()
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
-    assert sent < 4_000_000 + 20 * 65536  # refused within a few chunks of the 4 MB limit
+    # refused near the 4 MB limit: what is sent past it sits in loopback socket buffers (several MB) while the
+    # client is scheduled; a guard that read on would take all 200 MB before answering
+    assert sent < 40_000_000
 
 
 def test_bodies_that_are_not_objects_or_not_json(scripted: Any) -> None:
