@@ -58,6 +58,12 @@ class InputError(VeilError):
     code = "VEIL-200"
 
 
+class OutputError(VeilError):
+    """An output (a file, standard output) cannot be written: full disk, closed pipe, no permission."""
+
+    code = "VEIL-250"
+
+
 class MissingExtraError(VeilError):
     """An optional extra (or the model it ships) is not installed."""
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from veil.anonymizer import Anonymizer, rule_summary
-from veil.cli.options import VaultOpt, err
+from veil.cli.options import OverwriteOpt, VaultOpt, err
 from veil.errors import ConfigError, InputError
 from veil.policy import load_policy, starter_policy
 from veil.textio import read_blocks
@@ -89,6 +89,7 @@ def anonymize(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Input is JSON Lines: anonymize string fields.")] = False,
     fields: Annotated[str | None, typer.Option(help="With --jsonl: only these fields (comma-separated).")] = None,
     out: OutOpt = None,
+    overwrite: OverwriteOpt = False,
     vault: VaultOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for detection (0 = all cores).")] = 1,
 ) -> None:
@@ -104,7 +105,7 @@ def anonymize(
             counts.update(f"{i.entity}->{i.operator}" for i in r.items)
         return [r.text for r in results]
 
-    with atomic_output(out) as fh:
+    with atomic_output(out, overwrite=overwrite, inputs=[] if literal else [source]) as fh:
         if jsonl:
             counts = _transform_jsonl(source, literal, _fields(fields), run, fh)
         else:
@@ -123,6 +124,7 @@ def restore(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Input is JSON Lines.")] = False,
     fields: Annotated[str | None, typer.Option(help="With --jsonl: only these fields.")] = None,
     out: OutOpt = None,
+    overwrite: OverwriteOpt = False,
     vault: VaultOpt = None,
 ) -> None:
     """Put the original values back for pseudonyms and encrypted values (needs the same vault)."""
@@ -132,7 +134,7 @@ def restore(
     def run(texts: list[str], counts: Counter[str]) -> list[str]:
         return [anon.restore(t) for t in texts]
 
-    with atomic_output(out) as fh:
+    with atomic_output(out, overwrite=overwrite, inputs=[] if literal else [source]) as fh:
         if jsonl:
             _transform_jsonl(source, literal, _fields(fields), run, fh)
         else:

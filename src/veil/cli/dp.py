@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veil.cli.options import VaultOpt
+from veil.cli.options import OverwriteOpt, VaultOpt
 from veil.errors import ConfigError
 from veil.extras import require
-from veil.textio_out import atomic_output
+from veil.textio_out import atomic_output, check_target
 
 QUERY_HELP = "count [by COL], sum|mean COL [by COL], variance|median COL, quantile COL Q, histogram COL"
 TARGET_HELP = "Pick the smallest epsilon whose error bound is at most this."
@@ -79,6 +80,7 @@ def query_cmd(
     sep: Annotated[str | None, typer.Option("--sep", help="CSV separator (default: sniffed).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the JSON result here.")] = None,
+    overwrite: OverwriteOpt = False,
     vault: VaultOpt = None,
 ) -> None:
     """Release one differentially private statistic, charged to the dataset's budget (never overspent)."""
@@ -91,10 +93,15 @@ def query_cmd(
         raise ConfigError("--format must be table or json")
     if epsilon is None and target_error is None:
         raise ConfigError("give --epsilon, or --target-error to choose it")
+    if epsilon is not None and not (math.isfinite(epsilon) and epsilon > 0):
+        raise ConfigError("--epsilon must be a finite number above 0")
+    if out not in (None, "-"):
+        check_target(out, overwrite=overwrite, inputs=[source])  # before any budget is spent
     spec = parse_query(query)
     frame = read_frame(locate(source, table, sep))
     key_values = {k: [x.strip() for x in v.split(",") if x.strip()] for k, v in _pairs(keys, "--keys").items()}
-    planned = PlannedQuery(frame, spec, epsilon=epsilon or 1.0, delta=delta, bounds=_bounds(bounds), keys=key_values,
+    start = epsilon if epsilon is not None else 1.0  # with --target-error: a first guess, chosen below
+    planned = PlannedQuery(frame, spec, epsilon=start, delta=delta, bounds=_bounds(bounds), keys=key_values,
                            contributions=contributions, max_rows=max_rows, mechanism=mechanism)  # fmt: skip
     if target_error is not None:
         chosen = epsilon_for_error(planned, target_error, alpha)
@@ -118,7 +125,7 @@ def query_cmd(
                    remaining_epsilon=result.remaining_epsilon, remaining_delta=result.remaining_delta)  # fmt: skip
     text = json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
     if out is not None:
-        with atomic_output(out) as fh:
+        with atomic_output(out, overwrite=overwrite) as fh:
             fh.write(text)
     if fmt == "json":
         typer.echo(text, nl=False)

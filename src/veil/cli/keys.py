@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import func, select
 
-from veil.cli.options import VaultOpt, err
+from veil.cli.options import OverwriteOpt, VaultOpt, err
 from veil.storage.schema import keys as keys_table
 from veil.textio_out import atomic_output
 from veil.vault import Vault
@@ -81,9 +81,10 @@ def audit_export(
     output: Annotated[
         str | None, typer.Option("--out", "-o", help="File (written atomically); default stdout.")
     ] = None,
+    overwrite: OverwriteOpt = False,
     vault: VaultOpt = None,
 ) -> None:
     """Every record as JSON Lines, with its chain digests."""
-    with atomic_output(output) as fh:
+    with atomic_output(output, overwrite=overwrite) as fh:
         for line in Vault(vault).audit.export():
             fh.write(line + "\n")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 
 import typer
 from rich.console import Console
 
 from veil.cli import access, anonymize, dp, guard, keys, privacy, scan, tables
-from veil.errors import VeilError
+from veil.errors import InputError, OutputError, VeilError
 
 app = typer.Typer(
     name="veil",
@@ -42,13 +45,45 @@ def _main() -> None:
     """Veil: detect, minimize and anonymize personal data for AI applications."""
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so the interpreter's last flush of a full or closed pipe stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _fail(exc: VeilError) -> None:
+    with contextlib.suppress(OSError):
+        err.print(f"[bold red]error[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    _silence_stdout()
+    sys.exit(2)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    """SIGTERM ends the command like an interrupt: temporaries are removed, nothing half-written is left."""
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
     """Entry point: every Veil error becomes a one-line message and exit code 2, never a traceback."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(standalone_mode=False)
+        sys.stdout.flush()
     except VeilError as exc:
-        err.print(f"[bold red]error[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-        sys.exit(2)
+        _fail(exc)
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        _silence_stdout()
+        sys.exit(141)
+    except OSError as exc:  # a full disk or standard output on /dev/full: exit 2 (not 1, "personal data found")
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(OutputError(f"input/output error{where}: {exc.strerror or type(exc).__name__}"))
+    except RecursionError:
+        _fail(InputError("the input is nested too deeply"))
+    except MemoryError:
+        _fail(InputError("the input needs more memory than this machine has"))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -14,6 +14,7 @@ from veil.detect.engine import DEFAULT_THRESHOLD
 from veil.errors import ConfigError
 
 err = Console(stderr=True, highlight=False)
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")]
 VaultOpt = Annotated[str | None, typer.Option("--vault", help="Vault database URL (default: VEIL_DB, .veil/veil.db).")]
 
 

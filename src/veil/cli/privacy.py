@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veil.cli.options import VaultOpt
+from veil.cli.options import OverwriteOpt, VaultOpt
 from veil.errors import ConfigError
 from veil.extras import require
 from veil.textio_out import atomic_output
@@ -91,6 +91,7 @@ def risk_cmd(
     encoding: EncodingOpt = "utf-8",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the JSON report here.")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Re-identification risk of a table on its quasi-identifiers (before and, with --after, after release)."""
     _need()
@@ -109,16 +110,16 @@ def risk_cmd(
     doc["before"] = measure(_load(source, table, sep, encoding))
     if after:
         doc["after"] = measure(_load(after, None, sep, encoding))
-    _emit(doc, fmt, out)
+    _emit(doc, fmt, out, overwrite)
     if fmt == "table":
         _print_risks(f"re-identification risk of {source}", [("before", doc["before"]), ("after", doc.get("after"))]
                      if after else [("value", doc["before"])])  # fmt: skip
 
 
-def _emit(doc: dict[str, Any], fmt: str, out: str | None) -> None:
+def _emit(doc: dict[str, Any], fmt: str, out: str | None, overwrite: bool) -> None:
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if out is not None:
-        with atomic_output(out) as fh:
+        with atomic_output(out, overwrite=overwrite) as fh:
             fh.write(text)
     elif fmt == "json":
         typer.echo(text, nl=False)
@@ -181,7 +182,7 @@ def kanon_cmd(
         sink.write(release.frame)
     doc = {"source": source, "out": out, **release.report}
     if report is not None:
-        with atomic_output(report) as fh:
+        with atomic_output(report, overwrite=overwrite) as fh:
             fh.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     _audit(doc, vault)
     console = Console(stderr=True, highlight=False)

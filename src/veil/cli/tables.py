@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veil.cli.options import VaultOpt, err, make_detector
+from veil.cli.options import OverwriteOpt, VaultOpt, err, make_detector
 from veil.detect.engine import Detector
 from veil.errors import ConfigError
 from veil.extras import require
@@ -48,7 +48,9 @@ def _check_format(fmt: str) -> None:
         raise ConfigError(f"--format must be one of {', '.join(SCAN_FORMATS)}, not '{fmt}'")
 
 
-def _emit(doc: dict[str, Any], html: str | None, fmt: str, out: str | None, console_print: Any) -> None:
+def _emit(
+    doc: dict[str, Any], html: str | None, fmt: str, out: str | None, console_print: Any, overwrite: bool
+) -> None:
     if fmt == "table" and out is None:
         console_print()
         return
@@ -56,7 +58,7 @@ def _emit(doc: dict[str, Any], html: str | None, fmt: str, out: str | None, cons
         raise ConfigError("--out needs --format json or html")
     text = html if fmt == "html" else json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     assert text is not None
-    with atomic_output(out) as fh:
+    with atomic_output(out, overwrite=overwrite) as fh:
         fh.write(text)
     if out not in (None, "-"):
         err.print(f"wrote {out}")
@@ -78,6 +80,7 @@ def scan_table_cmd(
     sample: SampleOpt = None,
     fmt: FormatOpt = "table",
     out: OutOpt = None,
+    overwrite: OverwriteOpt = False,
     encoding: EncodingOpt = "utf-8",
     policy: PolicyOpt = None,
     ner: NerOpt = None,
@@ -97,7 +100,7 @@ def scan_table_cmd(
     title = f"{result.source}: {len(result.personal)} of {len(result.columns)} columns hold personal data " \
             f"({result.rows_sampled} rows sampled)"  # fmt: skip
     html = render_html([result]) if fmt == "html" else None
-    _emit(result.to_dict(), html, fmt, out, lambda: _profile_table(console, title, result.columns))
+    _emit(result.to_dict(), html, fmt, out, lambda: _profile_table(console, title, result.columns), overwrite)
     raise typer.Exit(1 if result.personal else 0)
 
 
@@ -107,6 +110,7 @@ def scan_db_cmd(
     sample: SampleOpt = None,
     fmt: FormatOpt = "table",
     out: OutOpt = None,
+    overwrite: OverwriteOpt = False,
     policy: PolicyOpt = None,
     ner: NerOpt = None,
 ) -> None:
@@ -135,7 +139,7 @@ def scan_db_cmd(
                            f"hold personal data", scan.columns)  # fmt: skip
 
     html = render_html(data_map.scans, f"Veil data map: {data_map.source}") if fmt == "html" else None
-    _emit(data_map.to_dict(), html, fmt, out, show)
+    _emit(data_map.to_dict(), html, fmt, out, show, overwrite)
     raise typer.Exit(1 if any(s.personal for s in data_map.scans) else 0)
 
 
@@ -172,7 +176,7 @@ def anonymize_table_cmd(
                              encoding=encoding, n_process=jobs)  # fmt: skip
     doc = result.to_dict()
     if report is not None:
-        with atomic_output(report) as fh:
+        with atomic_output(report, overwrite=overwrite) as fh:
             fh.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     for warning in result.warnings:
         err.print(f"warning: {warning}")

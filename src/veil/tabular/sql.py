@@ -1,14 +1,16 @@
 """Database tables: SQLAlchemy (SQLite, PostgreSQL) and DuckDB, read with server-side cursors in batches.
 
-Writing goes to a fresh table named ``<target>__veil_tmp_<hex>``; only when every batch is in, one transaction
-drops the old target (with ``overwrite``) and renames the new table into place. A failed run drops its temporary
-table and leaves the target as it was.
+Writing goes to a fresh table named ``<target>__veil_tmp_<owner>_<hex>``; only when every batch is in, one
+transaction drops the old target (with ``overwrite``) and renames the new table into place. A failed run drops its
+temporary table and leaves the target as it was; one left by a killed process of this host is dropped by the next
+run that writes the same target.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from veil.errors import InputError
 from veil.tabular.location import Location
 from veil.tabular.readers import as_text
+from veil.textio_out import owner_gone, owner_tag
 
 if TYPE_CHECKING:
     import polars as pl
@@ -204,6 +207,34 @@ def _python(value: Any) -> Any:
     return value
 
 
+def temp_table_name(table: str) -> str:
+    """``<table>__veil_tmp_<owner>_<hex>``: the owner (host hash and pid) lets a later run drop it if it died."""
+    return f"{table}__veil_tmp_{owner_tag()}_{uuid.uuid4().hex[:6]}"
+
+
+def stale_temp_tables(names: list[str], table: str) -> list[str]:
+    """Temporary tables of ``table`` whose writing process has died (kill -9, power loss)."""
+    pattern = re.compile(rf"{re.escape(table)}__veil_tmp_([0-9a-f]{{6}}_\d+)_[0-9a-f]{{6}}", re.IGNORECASE)
+    return [n for n in names if (m := pattern.fullmatch(n)) and owner_gone(m.group(1))]
+
+
+def _sweep_sql(engine: Engine, location: Location) -> None:
+    from sqlalchemy import inspect, text
+
+    names = inspect(engine).get_table_names(schema=location.schema)
+    prep = engine.dialect.identifier_preparer
+    schema = f"{prep.quote(location.schema)}." if location.schema else ""
+    for name in stale_temp_tables(names, location.bare_table):
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {schema}{prep.quote(name)}"))
+
+
+def _sweep_duck(con: Any, schema: str, table: str) -> None:
+    rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]).fetchall()
+    for name in stale_temp_tables([r[0] for r in rows], table):
+        con.execute(f'DROP TABLE IF EXISTS "{schema}"."{name}"')
+
+
 class SqlSink:
     """Write batches into a temporary table; :meth:`commit` swaps it in, :meth:`abort` drops it."""
 
@@ -217,7 +248,8 @@ class SqlSink:
         if exists and not overwrite:
             self.engine.dispose()
             raise InputError(f"{location}: the table exists", hint="give --overwrite to replace it")
-        self.tmp_name = f"{location.bare_table}__veil_tmp_{uuid.uuid4().hex[:8]}"
+        _sweep_sql(self.engine, location)
+        self.tmp_name = temp_table_name(location.bare_table)
         self.table: Table | None = None
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -264,7 +296,8 @@ class DuckSink:
         if found and found[0] and not overwrite:
             self.con.close()
             raise InputError(f"{location}: the table exists", hint="give --overwrite to replace it")
-        self.tmp = f'"{schema}"."{location.bare_table}__veil_tmp_{uuid.uuid4().hex[:8]}"'
+        _sweep_duck(self.con, schema, location.bare_table)
+        self.tmp = f'"{schema}"."{temp_table_name(location.bare_table)}"'
         self.created = False
 
     def write(self, frame: pl.DataFrame) -> None:

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from veil.errors import InputError
 from veil.tabular.location import Location
-from veil.textio_out import temp_beside
+from veil.textio_out import check_target, temp_beside
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,9 +29,7 @@ class Sink(Protocol):
 
 class FileSink:
     def __init__(self, location: Location, *, overwrite: bool) -> None:
-        path = Path(location.target)
-        if path.is_file() and not overwrite:
-            raise InputError(f"{path}: the file exists", hint="give --overwrite to replace it")
+        path = check_target(location.target, overwrite=overwrite)  # never a link, a device or an unflagged file
         self.location = location
         self.path = path
         fd, self.tmp = temp_beside(path)
