@@ -21,7 +21,7 @@ demo: install
 	$(BIN)/veil scan examples/sample.txt; test $$? -le 1
 	@echo "== 2. anonymize with examples/policy.yaml (vault: embedded SQLite in .veil/)"
 	mkdir -p .veil
-	$(BIN)/veil anonymize examples/sample.txt --policy examples/policy.yaml --out .veil/sample.anonymized.txt
+	$(BIN)/veil anonymize examples/sample.txt --policy examples/policy.yaml --out .veil/sample.anonymized.txt --overwrite
 	cat .veil/sample.anonymized.txt
 	@echo "== 3. restore the pseudonyms (the policy redacted the secrets: they stay removed)"
 	$(BIN)/veil restore .veil/sample.anonymized.txt --policy examples/policy.yaml

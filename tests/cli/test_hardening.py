@@ -1,0 +1,158 @@
+"""Regression tests for what a hostile or careless user found (issue 14): each failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PII_TEXT = "Contact David Chen at david.chen@example.com or 415-555-0173.\n"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return dict(os.environ, VEIL_HOME=str(tmp_path / "home"),
+                VEIL_CACHE_DIR=os.environ.get("VEIL_CACHE_DIR", str(tmp_path / "cache")))  # fmt: skip
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text("detection: {ner: false}\ndefault: {operator: pseudonymize}\n")
+    return path
+
+
+def veil(env: dict[str, str], *args: str, stdout: int | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "veil", *args], capture_output=stdout is None, stdout=stdout,
+                          stderr=subprocess.PIPE if stdout is not None else None, input=stdin, text=True,
+                          timeout=180, cwd=ROOT, env=env)  # fmt: skip
+
+
+def one_error(res: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """Exit 2, one [VEIL-nnn] line, no traceback."""
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert "Traceback" not in res.stderr and "[VEIL-" in res.stderr, res.stderr
+    for n in needles:
+        assert n in res.stderr, res.stderr
+
+
+# -- 2, 3: outputs ---------------------------------------------------------------------------------------------
+def test_anonymize_never_overwrites_its_input_or_an_existing_file(tmp_path: Path, env: dict[str, str], policy: Path) -> None:  # fmt: skip
+    src = tmp_path / "in.txt"
+    src.write_text(PII_TEXT)
+    one_error(veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(src)), "the output is the input")
+    one_error(veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(src), "--overwrite"), "the output is the input")
+    assert src.read_text() == PII_TEXT
+    out = tmp_path / "out.txt"
+    out.write_text("keep me")
+    one_error(veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(out)), "--overwrite")
+    assert out.read_text() == "keep me"
+    assert veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(out), "--overwrite").returncode == 0
+    assert "david.chen@example.com" not in out.read_text()
+    restored = tmp_path / "restored.txt"
+    restored.write_text("x")
+    one_error(veil(env, "restore", str(out), "-p", str(policy), "-o", str(restored)), "--overwrite")
+
+
+@pytest.mark.parametrize("command", ["anonymize", "restore", "anonymize-table", "scan-db", "dp", "audit"])
+def test_outputs_onto_links_and_devices_are_refused(tmp_path: Path, env: dict[str, str], policy: Path, command: str) -> None:  # fmt: skip
+    src = tmp_path / "in.txt"
+    src.write_text(PII_TEXT)
+    csv = tmp_path / "t.csv"
+    csv.write_text("name,age\nann,30\nbob,40\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = tmp_path / "link.csv"
+    link.symlink_to(victim)
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    targets = [(link, "symbolic link"), (fifo, "not a regular file")]
+    if os.geteuid() == 0:  # a device node of our own, like /dev/null (what a root run once replaced)
+        device = tmp_path / "null.csv"
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        targets.append((device, "not a regular file"))
+    db = tmp_path / "d.db"
+    sqlite3.connect(db).executescript("create table t (email text); insert into t values ('a@example.com');").close()
+    args = {
+        "anonymize": ["anonymize", str(src), "-p", str(policy), "--overwrite", "-o"],
+        "restore": ["restore", str(src), "-p", str(policy), "--overwrite", "-o"],
+        "anonymize-table": ["anonymize-table", str(csv), "-p", str(policy), "--overwrite", "-o"],
+        "scan-db": ["scan-db", f"sqlite:///{db}", "-f", "json", "--no-ner", "--overwrite", "-o"],
+        "dp": ["dp", "query", str(csv), "count", "-e", "0.5", "--overwrite", "-o"],
+        "audit": ["audit", "export", "--overwrite", "-o"],
+    }[command]
+    for target, why in targets:
+        one_error(veil(env, *args, str(target)), why)
+        assert target.is_symlink() or not target.is_file()
+    assert victim.read_text() == "precious" and link.is_symlink()
+
+
+# -- 4: temporaries after kill -9 and SIGTERM ----------------------------------------------------------------
+def test_temporaries_of_a_killed_run_are_swept_and_sigterm_cleans_up(tmp_path: Path, env: dict[str, str], policy: Path) -> None:  # fmt: skip
+    from veil.textio_out import owner_tag
+
+    out = tmp_path / "out.txt"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".out.txt.{owner_tag().split('_')[0]}_{dead.stdout.strip()}-abc123.tmp"
+    stale.write_text("half-written")
+    alive = tmp_path / f".out.txt.{owner_tag()}-live99.tmp"  # this process still runs: not swept
+    alive.write_text("in use")
+    src = tmp_path / "in.txt"
+    src.write_text(PII_TEXT)
+    assert veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(out)).returncode == 0
+    assert not stale.exists() and alive.exists()
+    # SIGTERM while a run waits on standard input: its temporary file is removed
+    proc = subprocess.Popen([sys.executable, "-m", "veil", "anonymize", "-", "-p", str(policy), "-o",
+                             str(tmp_path / "t2.txt")], stdin=subprocess.PIPE, env=env, cwd=ROOT)  # fmt: skip
+    for _ in range(200):
+        if list(tmp_path.glob(".t2.txt.*.tmp")):
+            break
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".t2.txt.*.tmp"))
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert proc.returncode == 143 and not list(tmp_path.glob(".t2.txt.*")) and not (tmp_path / "t2.txt").exists()
+
+
+def test_stale_temp_tables_are_dropped(tmp_path: Path) -> None:
+    from veil.tabular.sql import stale_temp_tables, temp_table_name
+    from veil.textio_out import owner_tag
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = owner_tag().split("_")[0]
+    names = [f"people__veil_tmp_{host}_{dead.stdout.strip()}_abcdef", temp_table_name("people"),
+             f"people__veil_tmp_ffffff_{dead.stdout.strip()}_abcdef", "people"]  # fmt: skip
+    assert stale_temp_tables(names, "people") == [names[0]]  # not ours-alive, not another host's, not the table
+
+
+# -- 8: budgets ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("eps", ["0", "-1", "nan", "inf"])
+def test_dp_refuses_epsilon_that_is_not_positive_and_finite(tmp_path: Path, env: dict[str, str], eps: str) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("age\n30\n40\n")
+    one_error(veil(env, "dp", "query", str(csv), "count", "-e", eps), "--epsilon")
+
+
+# -- 10: standard output that cannot be written ------------------------------------------------------------
+def test_a_full_stdout_is_an_error_not_personal_data_found(tmp_path: Path, env: dict[str, str]) -> None:
+    src = tmp_path / "in.txt"
+    src.write_text(PII_TEXT * 2000)
+    with open("/dev/full", "w") as full:
+        res = veil(env, "scan", str(src), "--no-ner", stdout=full.fileno())
+    one_error(res, "VEIL-250")
+    res = subprocess.run(f"{sys.executable} -m veil scan {src} --no-ner -f jsonl | head -c 10 >/dev/null",
+                         shell=True, capture_output=True, text=True, env=env, cwd=ROOT)  # fmt: skip
+    assert "Traceback" not in res.stderr
+
+
+def _json(text: str) -> object:
+    return json.loads(text)
