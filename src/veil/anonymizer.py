@@ -23,7 +23,7 @@ from veil.policy import Policy, Rule
 from veil.streaming import StreamRestorer
 from veil.transform.base import Operator, TransformContext
 from veil.transform.encrypt import FINDER as ENCRYPTED
-from veil.transform.encrypt import decrypt
+from veil.transform.encrypt import NotEncrypted, decrypt
 from veil.transform.pseudonymize import Pseudonymize
 from veil.types import Explanation, Finding
 from veil.vault import DEFAULT_FORMAT, TokenFormat, Vault
@@ -285,8 +285,13 @@ class Anonymizer:
             else:
                 try:
                     original = decrypt(token, self.context)
-                except IntegrityError:
-                    original = None
+                except NotEncrypted:
+                    original = None  # a look-alike, not one of ours
+                except IntegrityError:  # one of ours, changed: fail loudly rather than hand back a ciphertext
+                    raise IntegrityError(
+                        f"the encrypted value at character {start} failed its integrity check: changed, truncated, "
+                        "or sealed with another key"
+                    ) from None
             if original is None:
                 continue
             parts.append(text[pos:start])

@@ -70,3 +70,10 @@ def mask(value: str, keep: int = 2) -> str:
     if len(value) <= 2 * keep + 2:
         return "*" * len(value)
     return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
+
+
+def shape(value: object, limit: int = 24) -> str:
+    """What a value looks like without what it is, for error messages: digits 9, letters A/a, the rest as is."""
+    text = str(value)
+    out = "".join("9" if c.isdigit() else ("A" if c.isupper() else "a") if c.isalpha() else c for c in text[:limit])
+    return out + ("..." if len(text) > limit else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,26 +28,63 @@ def _line_index(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
             _line_index(item, (*path, i), out)
 
 
+MAX_NODES = 100_000  # a policy is small; aliases that expand past this are a "billion laughs" bomb
+_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_.\-]{0,63}")
+
+
+def _bounded(node: yaml.Node, source: Path, error: type[ConfigError]) -> None:
+    """Refuse a document whose aliases expand beyond :data:`MAX_NODES` (counted without expanding them)."""
+    stack: list[yaml.Node] = [node]
+    seen = 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise error(f"{source}: the YAML expands to more than {MAX_NODES} values (aliases repeating aliases?)")
+        if isinstance(item, yaml.MappingNode):
+            for key, value in item.value:
+                stack.extend((key, value))
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
+
+
 def read_yaml(path: str | Path, error: type[ConfigError] = ConfigError) -> tuple[Any, dict[Loc, int]]:
-    """The parsed document and a map from key paths to 1-based line numbers."""
+    """The parsed document and a map from key paths to 1-based line numbers.
+
+    Errors name the line and the problem, never the text of the file (which may be any file a user named)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{p}: cannot read: {exc}") from None
+    except UnicodeDecodeError:
+        raise error(f"{p}: not UTF-8 text") from None
+    except OSError as exc:
+        raise error(f"{p}: cannot read: {exc.strerror}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _bounded(node, p, error)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise error(f"{p}: {where}invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise error(f"{p}: {where}invalid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
+    except RecursionError:
+        raise error(f"{p}: the YAML is nested too deeply") from None
     lines: dict[Loc, int] = {}
     if node is not None:
-        _line_index(node, (), lines)
+        try:
+            _line_index(node, (), lines)
+        except RecursionError:
+            raise error(f"{p}: the YAML is nested too deeply") from None
     return data, lines
+
+
+def _key_text(loc: Loc) -> str:
+    """A key path for a message: names that look like keys, never a document's text used as a key."""
+    parts = [str(p) if isinstance(p, int) or _KEY.fullmatch(str(p)) else "(an unexpected key)" for p in loc]
+    return ".".join(parts) or "(top level)"
 
 
 def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
@@ -66,7 +104,7 @@ def validate(model: type[M], data: Any, lines: dict[Loc, int], source: str,
         problems = []
         for item in exc.errors()[:5]:
             loc: Loc = tuple(item["loc"])
-            key = ".".join(str(part) for part in loc) or "(top level)"
+            key = _key_text(loc)
             line = line_of(lines, loc)
             where = f"line {line}, " if line else ""
             problems.append(f"{where}key '{key}': {item['msg']}")

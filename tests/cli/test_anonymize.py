@@ -68,7 +68,7 @@ def test_failed_run_leaves_no_half_written_target(policy: Path, env: dict[str, s
     target = tmp_path / "target.jsonl"
     target.write_text("previous content\n")
     bad = '{"msg": "a@b.co"}\n' * 600 + "not json\n"
-    res = veil(env, "anonymize", "-", "-p", str(policy), "--jsonl", "-o", str(target), stdin=bad)
+    res = veil(env, "anonymize", "-", "-p", str(policy), "--jsonl", "-o", str(target), "--overwrite", stdin=bad)
     assert res.returncode == 2 and "line 601: not valid JSON" in res.stderr
     assert target.read_text() == "previous content\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".target")] == []

@@ -54,4 +54,7 @@ def test_bad_input_is_one_clear_line(env: dict[str, str], policy: Path, tmp_path
     res = veil(env, "anonymize-table", str(tmp_path / "missing.csv"), "-p", str(policy), "-o", str(tmp_path / "o.csv"))
     assert res.returncode == 2 and "file not found" in res.stderr
     res = veil(env, "scan-db", f"sqlite:///{tmp_path / 'x.db'}", "--tables", "nope", "--no-ner")
+    assert res.returncode == 2 and "no such database file" in res.stderr and not (tmp_path / "x.db").exists()
+    sqlite3.connect(tmp_path / "x.db").close()
+    res = veil(env, "scan-db", f"sqlite:///{tmp_path / 'x.db'}", "--tables", "nope", "--no-ner")
     assert res.returncode == 2 and "no such table" in res.stderr

@@ -15,6 +15,7 @@ from rich.table import Table
 from veil.anonymizer import Anonymizer, rule_summary
 from veil.cli.options import OverwriteOpt, VaultOpt, err
 from veil.errors import ConfigError, InputError
+from veil.guard import fields as fields_mod
 from veil.policy import load_policy, starter_policy
 from veil.textio import read_blocks
 from veil.textio_out import atomic_output
@@ -59,23 +60,38 @@ def _parse(raw: str, number: int) -> dict[str, Any]:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputError(f"line {number}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(f"line {number}: nested too deeply") from None
+    except ValueError:  # a number of more digits than Python converts (4,300)
+        raise InputError(f"line {number}: a number too long to read") from None
     if not isinstance(obj, dict):
         raise InputError(f"line {number}: expected a JSON object, got {type(obj).__name__}")
     return obj
 
 
+JSONL_DEPTH = 200
+
+
+def _strings(obj: dict[str, Any], number: int, fields: list[list[str]] | None) -> list[fields_mod.Slot]:
+    """Every string of a record at any depth (inside objects and arrays); with ``--fields``, those under the
+    dotted paths given (``user.email`` also reaches ``user: [{email: ...}]``)."""
+    try:
+        found = fields_mod.slots(obj, fields_mod.Node(), numbers=False, max_depth=JSONL_DEPTH)
+    except InputError:
+        raise InputError(f"line {number}: nested deeper than {JSONL_DEPTH} levels") from None
+    found = [s for s in found if s.kind == "text"]
+    if fields is None:
+        return found
+    return [s for s in found if any([p for p in s.path if isinstance(p, str)][: len(f)] == f for f in fields)]
+
+
 def _transform_jsonl(source: str, literal: bool, fields: list[str] | None, fn: Any, out: Any) -> Counter[str]:
     counts: Counter[str] = Counter()
+    paths = [f.split(".") for f in fields] if fields else None
     for batch in _jsonl_batches(source, literal):
-        refs: list[tuple[int, str]] = []
-        texts: list[str] = []
-        for i, (_, obj) in enumerate(batch):
-            for key in fields or list(obj):
-                if isinstance(obj.get(key), str):
-                    refs.append((i, key))
-                    texts.append(obj[key])
-        for (i, key), value in zip(refs, fn(texts, counts), strict=True):
-            batch[i][1][key] = value
+        slots = [s for number, obj in batch for s in _strings(obj, number, paths)]
+        for slot, value in zip(slots, fn([s.text for s in slots], counts), strict=True):
+            slot.container[slot.key] = value
         for _, obj in batch:
             out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     return counts
@@ -86,8 +102,10 @@ def anonymize(
     policy: PolicyOpt,
     purpose: Annotated[str | None, typer.Option(help="Declared purpose: its 'keep' entities stay as they are.")] = None,
     text: Annotated[bool, typer.Option("--text", "-t", help="Treat SOURCE as the text itself.")] = False,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Input is JSON Lines: anonymize string fields.")] = False,
-    fields: Annotated[str | None, typer.Option(help="With --jsonl: only these fields (comma-separated).")] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Input is JSON Lines: every string, at any depth.")] = False,
+    fields: Annotated[
+        str | None, typer.Option(help="With --jsonl: only these fields (comma-separated, dotted: user.email).")
+    ] = None,
     out: OutOpt = None,
     overwrite: OverwriteOpt = False,
     vault: VaultOpt = None,
@@ -131,8 +149,13 @@ def restore(
     anon = _anonymizer(policy, vault)
     literal = _literal(source, text)
 
+    left = 0
+
     def run(texts: list[str], counts: Counter[str]) -> list[str]:
-        return [anon.restore(t) for t in texts]
+        nonlocal left
+        restored = [anon.restore(t) for t in texts]
+        left += sum(len(anon.tokens_in(r)) for r in restored)
+        return restored
 
     with atomic_output(out, overwrite=overwrite, inputs=[] if literal else [source]) as fh:
         if jsonl:
@@ -140,7 +163,10 @@ def restore(
         else:
             blocks = [(0, source)] if literal else read_blocks(source)
             for _, block in blocks:
-                fh.write(anon.restore(block))
+                fh.write(run([block], Counter())[0])
+    if left:
+        err.print(f"warning: {left} token(s) are not in this vault and were left as they are "
+                  f"(another vault, scope '{anon.policy.scope}' of another policy, or shredded subjects?)")  # fmt: skip
 
 
 def _fields(value: str | None) -> list[str] | None:

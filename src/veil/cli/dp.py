@@ -37,6 +37,9 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+MAX_BOUND = 1e12
+
+
 def _bounds(values: list[str] | None) -> dict[str, tuple[float, float]]:
     out = {}
     for name, text in _pairs(values, "--bounds").items():
@@ -47,6 +50,10 @@ def _bounds(values: list[str] | None) -> dict[str, tuple[float, float]]:
             raise ConfigError(f"--bounds {name}={text}: write LOW:HIGH, e.g. {name}=0:100") from None
         if not colon:
             raise ConfigError(f"--bounds {name}={text}: write LOW:HIGH, e.g. {name}=0:100")
+        low_v, high_v = out[name]
+        if not all(math.isfinite(v) and abs(v) <= MAX_BOUND for v in (low_v, high_v)) or low_v >= high_v:
+            raise ConfigError(f"--bounds {name}: LOW must be below HIGH, both finite and within +-{MAX_BOUND:g} "
+                              "(wider bounds overflow the noise calibration)")  # fmt: skip
     return out
 
 

@@ -30,6 +30,9 @@ def _columns(text: str) -> list[str]:
     names = [c.strip() for c in text.split(",") if c.strip()]
     if not names:
         raise ConfigError("--qi needs at least one column name")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"--qi names {', '.join(repeated)} more than once")
     return names
 
 

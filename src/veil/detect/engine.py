@@ -13,6 +13,7 @@ from veil.detect.builtin import BUILTIN
 from veil.detect.context import ContextScorer
 from veil.detect.lists import AllowList, DenyList
 from veil.detect.mentions import propagate
+from veil.detect.ner import LABELS as NER_LABELS
 from veil.detect.ner import SpacyRecognizer, ner_available
 from veil.detect.prefilter import PatternSpec, Prefilter
 from veil.detect.recognizer import PatternRecognizer
@@ -63,6 +64,12 @@ class Detector:
         self.default_threshold = default_threshold
         self.allow = allow if isinstance(allow, AllowList) else AllowList(allow or ())
         self.deny = deny if isinstance(deny, DenyList) else DenyList(deny or {})
+        if self.entities is not None:  # a typo would silently find nothing
+            known = {r.entity for r in self.recognizers} | set(NER_LABELS.values()) | self.deny.entities
+            unknown = sorted(self.entities - known)
+            if unknown:
+                raise ConfigError(f"unknown entity name(s): {', '.join(unknown)}",
+                                  hint=f"entities: {', '.join(sorted(known))}")  # fmt: skip
         self.scorer = context or ContextScorer()
         self.propagate = propagate
         active = [r for r in self.recognizers if self.entities is None or r.entity in self.entities]

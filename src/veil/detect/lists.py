@@ -28,6 +28,7 @@ class DenyList:
         if not 0.0 <= score <= 1.0:
             raise ConfigError(f"deny list score {score} is not within 0..1")
         self.score = score
+        self.entities = frozenset(terms)
         self._automaton = ahocorasick.Automaton()
         count = 0
         for entity, words in terms.items():

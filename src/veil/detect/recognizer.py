@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from veil.detect.context import ContextScorer
-from veil.detect.validators import get_validator
+from veil.detect.validators import PREFIXES, get_validator
 from veil.errors import RecognizerError
 from veil.types import Explanation, Finding
 
@@ -104,6 +104,7 @@ class PatternRecognizer:
         """Findings from ``matches`` of pattern ``index`` (validated, context-scored)."""
         pattern = self.patterns[index]
         validate = get_validator(self.validator) if self.validator else None
+        prefix = PREFIXES.get(self.validator) if self.validator else None
         for m in matches:
             start, end = m.span(pattern.group)
             if start < 0 or start == end:
@@ -117,7 +118,10 @@ class PatternRecognizer:
             if validate is not None:
                 verdict = validate(value)
                 if verdict is False:
-                    continue
+                    cut = prefix(value) if prefix is not None else None
+                    if not cut:
+                        continue
+                    end, value, verdict = start + cut, value[:cut], True
                 if verdict is True:
                     score = max(score, self.validated_score)
                     validation = "passed"

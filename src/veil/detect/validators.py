@@ -30,6 +30,11 @@ def register(name: str) -> Callable[[Validator], Validator]:
     return deco
 
 
+# Validators whose format fixes the length can name the longest valid prefix of a candidate that ran on into
+# the text after it (an IBAN followed by a word or another IBAN): the recognizer then reports that prefix.
+PREFIXES: dict[str, Callable[[str], int | None]] = {}
+
+
 def get_validator(name: str) -> Validator:
     try:
         return VALIDATORS[name]
@@ -153,6 +158,25 @@ def verhoeff_ok(number: str) -> bool:
     for i, ch in enumerate(reversed(number)):
         check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][ord(ch) - 48]]
     return check == 0
+
+
+def iban_prefix(text: str) -> int | None:
+    """Length of the part of ``text`` that is a whole, valid IBAN (its country fixes how long), if any."""
+    length = IBAN_LENGTHS.get(text[:2].upper())
+    if length is None:
+        return None
+    seen = 0
+    for i, ch in enumerate(text):
+        if ch.isalnum():
+            seen += 1
+            if seen == length:
+                return i + 1 if iban(text[: i + 1]) else None
+        elif ch not in " -":
+            return None
+    return None
+
+
+PREFIXES["iban"] = iban_prefix
 
 
 @register("aadhaar")

@@ -38,6 +38,7 @@ import polars as pl
 from veil.dp.ledger import Ledger
 from veil.errors import ConfigError, InputError
 from veil.extras import require_columns
+from veil.textio import shape
 
 KINDS = ("count", "sum", "mean", "variance", "median", "quantile")
 MECHANISMS = ("laplace", "gaussian")
@@ -404,7 +405,8 @@ def _prepare(frame: pl.DataFrame, spec: QuerySpec, bounds: tuple[float, float] |
             bad = bad & (values.str.strip_chars() != "")
         if bad.any():
             example = values.filter(bad).head(1).item()
-            raise InputError(f"column '{spec.column}' holds a value that is not a number: {example!r}")
+            raise InputError(f"column '{spec.column}': {int(bad.sum())} value(s) are not numbers, e.g. one shaped "
+                             f"'{shape(example)}'")  # fmt: skip
         lo, hi = bounds
         clean = numbers.fill_nan(None)
         integral = bool(lo.is_integer() and hi.is_integer() and (clean.drop_nulls() % 1 == 0).all())

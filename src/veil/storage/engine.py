@@ -38,7 +38,13 @@ def open_engine(url: str | None = None) -> Engine:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    raise ConfigError(
+                        f"cannot create the folder of the vault database {path} (a file is in the way?)",
+                        hint="set VEIL_HOME or VEIL_DB to a folder Veil may write",
+                    ) from None
             engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
             _sqlite_setup(engine)
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("veil.tabular")
 DEFAULT_BATCH = 50_000
+
+
+def first_ragged_row(path: Path, separator: str) -> tuple[int, int, int] | None:
+    """(line, fields, header fields) of the first row whose length differs from the header's."""
+    import csv
+
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=separator)
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    return reader.line_num, len(row), len(header)
+    except (OSError, csv.Error):
+        return None
+    return None
 
 
 class TableReader:
@@ -200,6 +217,13 @@ class TableReader:
             return InputError(
                 f"{target}: not UTF-8 text{at}", hint="give the file's encoding, e.g. --encoding latin-1 or cp1252"
             )
+        if self.location.kind in ("csv", "tsv") and "columns, got" in text:
+            ragged = first_ragged_row(Path(target), self.location.separator)
+            line = f": line {ragged[0]} has {ragged[1]} fields, the header has {ragged[2]}" if ragged else ""
+            return InputError(f"{target}: rows of different lengths{line}", hint="check the quoting and --sep")
+        # never the data: parsers quote the offending row or value after the last colon
+        text = re.sub(r"(got \d+)\s*:.*", r"\1", text)
+        text = re.sub(r"(value|row|line)\s*['\"].*?['\"]", r"\1 (not shown)", text)
         return InputError(f"{target}: cannot read it as {self.location.kind.upper()}: {text}")
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -25,10 +26,16 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine, Table
 
 
-def _engine(location: Location) -> Engine:
+def _engine(location: Location, *, create: bool = False) -> Engine:
+    """An engine for a database URL; an SQLite file that does not exist is an error unless ``create`` (a sink):
+    reading a mistyped path must not leave an empty database behind."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    if location.target.startswith("sqlite:///") and not create:
+        path = location.target.removeprefix("sqlite:///")
+        if path and path != ":memory:" and not os.path.isfile(path):
+            raise InputError(f"{location.target}: no such database file")
     try:
         return create_engine(location.target)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -243,7 +250,7 @@ class SqlSink:
 
         self.location = location
         self.overwrite = overwrite
-        self.engine = _engine(location)
+        self.engine = _engine(location, create=True)
         exists = inspect(self.engine).has_table(location.bare_table, schema=location.schema)
         if exists and not overwrite:
             self.engine.dispose()

@@ -20,6 +20,10 @@ FINDER = re.compile(r"<enc:[A-Za-z0-9_\-]{16,}>|(?<![\w:])enc:[A-Za-z0-9_\-]{16,
 _GCM, _SIV = b"\x01", b"\x02"
 
 
+class NotEncrypted(IntegrityError):
+    """Text that looks like an ``enc:`` token but is none of Veil's (no version byte): it stays as written."""
+
+
 class EncryptParams(OperatorParams):
     deterministic: bool = True
 
@@ -56,7 +60,7 @@ def decrypt(token: str, ctx: TransformContext) -> str:
     try:
         blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError):
-        raise IntegrityError("not an encrypted token") from None
+        raise NotEncrypted("not an encrypted token") from None
     keys = ctx.require_vault("encrypt").scope_keys(ctx.scope)
     aad = _aad(ctx)
     if blob[:1] == _SIV:
@@ -64,5 +68,5 @@ def decrypt(token: str, ctx: TransformContext) -> str:
     elif blob[:1] == _GCM:
         data = keys.decrypt(blob[1:], aad)
     else:
-        raise IntegrityError("unknown encrypted token version")
+        raise NotEncrypted("unknown encrypted token version")
     return data.decode("utf-8", "surrogatepass")

@@ -40,9 +40,11 @@ class TokenFormat:
                 raise ConfigError(f"token format {self.template!r}: {{hash:N}} needs N between 6 and 64")
             if name == "n" and spec:
                 try:
-                    format(1, spec)
-                except ValueError:
-                    raise ConfigError(f"token format {self.template!r}: bad number format {spec!r}") from None
+                    width = len(format(1, spec))
+                except (ValueError, MemoryError, OverflowError):
+                    width = 10**9
+                if width > 40:
+                    raise ConfigError(f"token format {self.template!r}: bad number format {spec!r} (at most 40 wide)")
         object.__setattr__(self, "_fields", fields)
 
     @property

@@ -93,9 +93,12 @@ def load_master_key(*, create: bool = True) -> MasterKey:
     """The KEK from the environment or key file; a new key file is created for a local vault if allowed."""
     if value := os.environ.get("VEIL_MASTER_KEY"):
         return MasterKey(_decode(value, "VEIL_MASTER_KEY"), "VEIL_MASTER_KEY")
-    path = Path(os.environ.get("VEIL_KEY_FILE") or veil_home() / "master.key")
+    named = os.environ.get("VEIL_KEY_FILE")
+    path = Path(named or veil_home() / "master.key")
     if path.exists():
         return read_key_file(path)
+    if named:  # a key file named on purpose and missing is a typo, never a reason to mint a new key
+        raise ConfigError(f"VEIL_KEY_FILE names {path}, which does not exist", hint="fix the path, or veil keys init")
     if not create:
         raise ConfigError(f"no master key: set VEIL_MASTER_KEY or create {path}", hint="veil keys init")
     key = write_key_file(path)
@@ -116,7 +119,9 @@ def load_previous_keys() -> list[MasterKey]:
 def read_key_file(path: str | Path) -> MasterKey:
     p = Path(path)
     try:
-        return MasterKey(_decode(p.read_text(), str(p)), str(p))
+        return MasterKey(_decode(p.read_text(encoding="utf-8"), str(p)), str(p))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not a Veil key file (binary content)", hint="veil keys init writes one") from None
     except FileNotFoundError:
         raise ConfigError(f"key file not found: {p}") from None
     except OSError as exc:

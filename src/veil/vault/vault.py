@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
-from sqlalchemy.exc import OperationalError
 
 from veil.errors import ConfigError, IntegrityError, KeyShredded, VaultError
 from veil.storage.engine import default_url, open_engine, write_tx
@@ -51,6 +51,11 @@ class Vault:
             upgrade(self.engine)
         except OperationalError as exc:
             raise VaultError(f"cannot open the vault database {self.url}: {exc.orig}") from None
+        except DatabaseError:
+            raise VaultError(
+                f"{self.url}: not a Veil vault (not a database, or a corrupt or truncated one)",
+                hint="restore it from a backup, or point VEIL_DB / --vault at the right file",
+            ) from None
         self._scope_keys: dict[tuple[str, str], ScopeKeys] = {}
         self._cache: OrderedDict[tuple[str, bytes], str] = OrderedDict()
         self._cache_size = cache_size

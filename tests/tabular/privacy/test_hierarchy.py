@@ -22,7 +22,7 @@ def test_arx_csv_hierarchy() -> None:
     h = TableHierarchy.from_csv(ADULT / "hierarchies" / "adult_hierarchy_age.csv")
     assert h.labels(["39"], "age") == [("39", "35-39", "30-39", "20-39", "*")]
     assert h.domain()[3]["20-39"] == 20 and sum(h.domain()[0].values()) == 100
-    with pytest.raises(InputError, match=r"column 'age': 2 value\(s\) are not in .*'150', '-1'"):
+    with pytest.raises(InputError, match=r"column 'age': 2 value\(s\) are not in .*'999', '-9'"):
         h.labels(["39", "150", "-1"], "age")
 
 
@@ -54,7 +54,7 @@ def test_generated_hierarchies() -> None:
     ]
     with pytest.raises(ConfigError, match="multiple"):
         IntervalHierarchy([5, 7])
-    with pytest.raises(InputError, match="'x' is not a number"):
+    with pytest.raises(InputError, match=r"1 distinct value\(s\) are not finite numbers, e\.g\. one shaped 'a'"):
         IntervalHierarchy([5]).labels(["x"], "age")
     assert DateHierarchy().labels(["2024-02-29"], "dob") == [("2024-02-29", "2024-02", "2024", "*")]
     with pytest.raises(InputError, match="not an ISO date"):

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from veil.errors import ConfigError, InputError
+from veil.textio import shape
 
 TOP = "*"
 
@@ -79,7 +80,7 @@ class TableHierarchy(Hierarchy):
         rows: dict[str, list[str]] = {}
         for number, row in enumerate(table, 1):
             if row[0] in rows and rows[row[0]] != row[1:]:
-                raise ConfigError(f"{path}:{number}: value '{row[0]}' is listed twice with different levels")
+                raise ConfigError(f"{path}:{number}: this value is listed twice with different levels")
             rows[row[0]] = row[1:]
         return cls(rows, source=str(path))
 
@@ -94,13 +95,20 @@ class TableHierarchy(Hierarchy):
     def labels(self, values: Sequence[str], column: str) -> list[tuple[str, ...]]:
         missing = [v for v in values if v not in self.rows]
         if missing:
-            shown = ", ".join(repr(v) for v in missing[:5])
+            shown = ", ".join(f"'{shape(v)}'" for v in missing[:5])
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             raise InputError(
                 f"column '{column}': {len(missing)} value(s) are not in {self.source}: {shown}{more}",
                 hint="add them to the hierarchy file or use an automatic hierarchy for this column",
             )
         return [self.rows[v] for v in values]
+
+
+def _finite(value: str) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 class IntervalHierarchy(Hierarchy):
@@ -123,9 +131,11 @@ class IntervalHierarchy(Hierarchy):
             try:
                 x = float(v)
             except (TypeError, ValueError):
-                raise InputError(f"column '{column}': '{v}' is not a number (interval hierarchy)") from None
+                x = math.nan
             if math.isnan(x) or math.isinf(x):
-                raise InputError(f"column '{column}': '{v}' is not a finite number (interval hierarchy)")
+                bad = [w for w in values if not _finite(w)]
+                raise InputError(f"column '{column}': {len(bad)} distinct value(s) are not finite numbers, e.g. one "
+                                 f"shaped '{shape(v)}' (an interval hierarchy needs numbers)")  # fmt: skip
             numbers.append(x)
         widths = self.widths or auto_widths(numbers)
         out = []
@@ -182,7 +192,7 @@ class DateHierarchy(Hierarchy):
             except ValueError:
                 day = None
             if day is None:
-                raise InputError(f"column '{column}': '{v}' is not an ISO date (YYYY-MM-DD)")
+                raise InputError(f"column '{column}': a value shaped '{shape(v)}' is not an ISO date (YYYY-MM-DD)")
             forms = {
                 "month": f"{day.year:04d}-{day.month:02d}",
                 "year": f"{day.year:04d}",
