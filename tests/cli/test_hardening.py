@@ -156,3 +156,110 @@ def test_a_full_stdout_is_an_error_not_personal_data_found(tmp_path: Path, env: 
 
 def _json(text: str) -> object:
     return json.loads(text)
+
+
+# -- 1: JSON Lines at every depth ------------------------------------------------------------------------------
+def test_jsonl_values_at_every_depth_and_dotted_fields(tmp_path: Path, env: dict[str, str], policy: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"user": {"email": "ann@example.com", "phones": ["415-555-0173"]},
+                               "items": [{"note": "mail bob@example.com"}], "n": 1}) + "\n")  # fmt: skip
+    res = veil(env, "anonymize", str(src), "--jsonl", "-p", str(policy))
+    assert res.returncode == 0 and "ann@example.com" not in res.stdout and "bob@example.com" not in res.stdout
+    assert "0173" not in res.stdout and "no personal data found" not in res.stderr
+    assert json.loads(res.stdout)["n"] == 1
+    res = veil(env, "anonymize", str(src), "--jsonl", "--fields", "user.email,items.note", "-p", str(policy))
+    doc = json.loads(res.stdout)
+    assert "ann@example.com" not in res.stdout and "bob@example.com" not in res.stdout
+    assert doc["user"]["phones"] == ["415-555-0173"]  # not selected: left as it was
+    back = veil(env, "restore", "-", "--jsonl", "-p", str(policy), stdin=res.stdout)
+    assert json.loads(back.stdout) == json.loads(src.read_text())
+
+
+# -- 5: no personal data in error messages ------------------------------------------------------------------
+def test_errors_name_rows_and_shapes_never_values(tmp_path: Path, env: dict[str, str], policy: Path) -> None:
+    ragged = tmp_path / "r.csv"
+    ragged.write_text("name,email,age\nDavid Chen,david@example.com,30,extra\n")
+    for cmd in (["scan-table", str(ragged), "--no-ner"], ["anonymize-table", str(ragged), "-p", str(policy), "-o", str(tmp_path / "o.csv")]):  # fmt: skip
+        res = veil(env, *cmd)
+        one_error(res, "line 2 has 4 fields")
+        assert "David" not in res.stderr and "david@" not in res.stderr
+    people = tmp_path / "p.csv"
+    people.write_text("race,age\nWhite,30\nBlack,40\n")
+    res = veil(env, "dp", "query", str(people), "sum race", "-e", "1", "--bounds", "race=0:1")
+    one_error(res, "shaped 'Aaaaa'")
+    assert "White" not in res.stderr and "Black" not in res.stderr
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\nalice:S3cr3tPassw0rd:1000\n")
+    for cmd in (["scan", "hi", "--recognizers", str(secret)], ["policy", "check", str(secret)]):
+        res = veil(env, *cmd)
+        one_error(res)
+        assert "S3cr3t" not in res.stderr and "alice" not in res.stderr and "/root" not in res.stderr
+
+
+# -- 9, 13: restore and the vault ---------------------------------------------------------------------------
+def test_a_tampered_encrypted_value_fails_restore(tmp_path: Path, env: dict[str, str]) -> None:
+    enc = tmp_path / "enc.yaml"
+    enc.write_text("detection: {ner: false}\ndefault: {operator: encrypt}\n")
+    out = veil(env, "anonymize", "mail ann@example.com", "-p", str(enc)).stdout
+    token = out.split()[-1]
+    assert token.startswith("enc:")
+    flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    one_error(veil(env, "restore", f"mail {flipped}", "-p", str(enc)), "integrity check")
+    assert veil(env, "restore", f"mail {token}", "-p", str(enc)).stdout.strip() == "mail ann@example.com"
+    assert veil(env, "restore", "see enc:AAAAAAAAAAAAAAAAAAAAAAAA", "-p", str(enc)).returncode == 0  # a look-alike
+
+
+def test_typos_never_create_keys_or_databases(tmp_path: Path, env: dict[str, str], policy: Path) -> None:
+    one_error(veil({**env, "VEIL_KEY_FILE": str(tmp_path / "nonexist.key")}, "anonymize", "mail a@example.com",
+                   "-p", str(policy)), "does not exist")  # fmt: skip
+    assert not (tmp_path / "nonexist.key").exists()
+    one_error(veil(env, "scan-db", f"sqlite:///{tmp_path / 'nope.db'}", "--no-ner"), "no such database file")
+    assert not (tmp_path / "nope.db").exists()
+    res = veil(env, "restore", "see <EMAIL_ADDRESS_7>", "-p", str(policy))
+    assert res.returncode == 0 and "not in this vault" in res.stderr
+
+
+@pytest.mark.parametrize("case", ["garbage", "random", "truncated", "home-is-a-file", "binary-key"])
+def test_broken_vaults_and_keys_are_one_clear_line(tmp_path: Path, env: dict[str, str], policy: Path, case: str) -> None:  # fmt: skip
+    home = tmp_path / "home"
+    assert veil(env, "anonymize", "mail a@example.com", "-p", str(policy)).returncode == 0  # a real vault first
+    db = home / "veil.db"
+    if case == "garbage":
+        db.write_text("garbage")
+    elif case == "random":
+        db.write_bytes(os.urandom(8192))
+    elif case == "truncated":
+        db.write_bytes(db.read_bytes()[:1000])
+    elif case == "home-is-a-file":
+        env = {**env, "VEIL_HOME": str(tmp_path / "file")}
+        (tmp_path / "file").write_text("x")
+    else:
+        (home / "master.key").write_bytes(os.urandom(64))
+    one_error(veil(env, "anonymize", "mail b@example.com", "-p", str(policy)))
+
+
+# -- 10, 11, 12: hostile inputs -----------------------------------------------------------------------------
+def test_hostile_inputs_are_one_clear_line(tmp_path: Path, env: dict[str, str], policy: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(10)))  # fmt: skip
+    started = time.time()
+    one_error(veil(env, "policy", "check", str(bomb)), "expands to more than")
+    assert time.time() - started < 30
+    deep_yaml = tmp_path / "deep.yaml"
+    deep_yaml.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    one_error(veil(env, "policy", "check", str(deep_yaml)), "nested too deeply")
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"a": ' + "[" * 5000 + "]" * 5000 + "}\n")
+    one_error(veil(env, "anonymize", str(deep), "--jsonl", "-p", str(policy)), "line 1")
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"n": ' + "9" * 5000 + "}\n")
+    one_error(veil(env, "anonymize", str(big), "--jsonl", "-p", str(policy)), "line 1")
+    fmt = tmp_path / "fmt.yaml"
+    fmt.write_text('detection: {ner: false}\ndefault: {operator: pseudonymize, format: "User{n:99999999999d}"}\n')
+    one_error(veil(env, "anonymize", "mail a@example.com", "-p", str(fmt)), "at most 40 wide")
+    table = tmp_path / "t.csv"
+    table.write_text("name,age,zip\nann,30,12345\nbob,40,12346\n")
+    one_error(veil(env, "kanon", str(table), "--qi", "age,age", "--k", "2", "-o", str(tmp_path / "o.csv")), "more than once")
+    one_error(veil(env, "dp", "query", str(table), "mean age", "-e", "1", "--bounds", "age=0:1e300"), "--bounds age")
+    one_error(veil(env, "scan", "mail a@example.com", "-e", "EMAIL", "--no-ner"), "unknown entity name(s): EMAIL")
