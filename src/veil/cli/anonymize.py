@@ -16,18 +16,26 @@ from veil.anonymizer import Anonymizer, rule_summary
 from veil.cli.options import OverwriteOpt, VaultOpt, err
 from veil.errors import ConfigError, InputError
 from veil.guard import fields as fields_mod
-from veil.policy import load_policy, starter_policy
+from veil.policy import load_policy, load_starter_policy, starter_policy
 from veil.textio import read_blocks
 from veil.textio_out import atomic_output
 from veil.vault import Vault
 
-PolicyOpt = Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML file (veil policy init writes one).")]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option("--policy", "-p", help="Policy YAML file (veil policy init writes one; default: the starter policy)."),
+]
 OutOpt = Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")]
 BATCH_LINES = 512
 
 
-def _anonymizer(policy: Path, vault: str | None) -> Anonymizer:
-    return Anonymizer(load_policy(policy), vault=Vault(vault) if vault else None)
+def _anonymizer(policy: Path | None, vault: str | None) -> Anonymizer:
+    if policy is None:
+        err.print("[dim]no --policy: using the built-in starter policy (veil policy init writes it to review)[/]")
+        loaded = load_starter_policy()
+    else:
+        loaded = load_policy(policy)
+    return Anonymizer(loaded, vault=Vault(vault) if vault else None)
 
 
 def _literal(source: str, text: bool) -> bool:
@@ -99,7 +107,7 @@ def _transform_jsonl(source: str, literal: bool, fields: list[str] | None, fn: A
 
 def anonymize(
     source: Annotated[str, typer.Argument(help="Text, a file, or - for standard input.")],
-    policy: PolicyOpt,
+    policy: PolicyOpt = None,
     purpose: Annotated[str | None, typer.Option(help="Declared purpose: its 'keep' entities stay as they are.")] = None,
     text: Annotated[bool, typer.Option("--text", "-t", help="Treat SOURCE as the text itself.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Input is JSON Lines: every string, at any depth.")] = False,
@@ -137,7 +145,7 @@ def anonymize(
 
 def restore(
     source: Annotated[str, typer.Argument(help="Anonymized text, a file, or - for standard input.")],
-    policy: PolicyOpt,
+    policy: PolicyOpt = None,
     text: Annotated[bool, typer.Option("--text", "-t", help="Treat SOURCE as the text itself.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Input is JSON Lines.")] = False,
     fields: Annotated[str | None, typer.Option(help="With --jsonl: only these fields.")] = None,

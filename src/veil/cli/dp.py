@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veil.cli.options import OverwriteOpt, VaultOpt
+from veil.cli.options import DelimiterOpt, OverwriteOpt, QuoteOpt, VaultOpt
 from veil.errors import ConfigError
 from veil.extras import require
 from veil.textio_out import atomic_output, check_target
@@ -84,7 +84,8 @@ def query_cmd(
     ] = "laplace",
     max_rows: Annotated[int, typer.Option("--max-rows", help="Public upper bound on the number of rows.")] = 10**7,
     table: Annotated[str | None, typer.Option("--table", help="Table of a database source.")] = None,
-    sep: Annotated[str | None, typer.Option("--sep", help="CSV separator (default: sniffed).")] = None,
+    sep: DelimiterOpt = None,
+    quote: QuoteOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the JSON result here.")] = None,
     overwrite: OverwriteOpt = False,
@@ -105,7 +106,7 @@ def query_cmd(
     if out not in (None, "-"):
         check_target(out, overwrite=overwrite, inputs=[source])  # before any budget is spent
     spec = parse_query(query)
-    frame = read_frame(locate(source, table, sep))
+    frame = read_frame(locate(source, table, sep, quote))
     key_values = {k: [x.strip() for x in v.split(",") if x.strip()] for k, v in _pairs(keys, "--keys").items()}
     start = epsilon if epsilon is not None else 1.0  # with --target-error: a first guess, chosen below
     planned = PlannedQuery(frame, spec, epsilon=start, delta=delta, bounds=_bounds(bounds), keys=key_values,

@@ -14,6 +14,10 @@ from veil.detect.engine import DEFAULT_THRESHOLD
 from veil.errors import ConfigError
 
 err = Console(stderr=True, highlight=False)
+DelimiterOpt = Annotated[
+    str | None, typer.Option("--delimiter", "--sep", help="CSV delimiter (default: sniffed from the header).")
+]
+QuoteOpt = Annotated[str | None, typer.Option("--quote", help='CSV quote character (default: ").')]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output file.")]
 VaultOpt = Annotated[str | None, typer.Option("--vault", help="Vault database URL (default: VEIL_DB, .veil/veil.db).")]
 

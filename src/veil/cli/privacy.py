@@ -10,13 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veil.cli.options import OverwriteOpt, VaultOpt
+from veil.cli.options import DelimiterOpt, OverwriteOpt, QuoteOpt, VaultOpt
 from veil.errors import ConfigError
 from veil.extras import require
 from veil.textio_out import atomic_output
 
 QiOpt = Annotated[str, typer.Option("--qi", help="Quasi-identifier columns, comma-separated.")]
-SepOpt = Annotated[str | None, typer.Option("--sep", help="CSV separator (default: sniffed from the header).")]
+SepOpt = DelimiterOpt
 TableOpt = Annotated[str | None, typer.Option("--table", help="Table of a database source (or SOURCE#TABLE).")]
 HIERARCHY_HELP = "COLUMN=SPEC: interval:5,10,20, date, prefix, suppress or a CSV file (repeatable)."
 EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of CSV/JSONL input.")]
@@ -36,10 +36,10 @@ def _columns(text: str) -> list[str]:
     return names
 
 
-def _load(source: str, table: str | None, sep: str | None, encoding: str) -> Any:
+def _load(source: str, table: str | None, sep: str | None, encoding: str, quote: str | None = None) -> Any:
     from veil.tabular.frames import locate, read_frame
 
-    return read_frame(locate(source, table, sep), encoding=encoding)
+    return read_frame(locate(source, table, sep, quote), encoding=encoding)
 
 
 def _risk_rows(risk: dict[str, Any]) -> list[tuple[str, str]]:
@@ -91,6 +91,7 @@ def risk_cmd(
     population_model: Annotated[str, typer.Option("--population-model", help="dankar, pitman or zayatz.")] = "dankar",
     table: TableOpt = None,
     sep: SepOpt = None,
+    quote: QuoteOpt = None,
     encoding: EncodingOpt = "utf-8",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the JSON report here.")] = None,
@@ -103,16 +104,16 @@ def risk_cmd(
     if fmt not in ("table", "json"):
         raise ConfigError("--format must be table or json")
     qis = _columns(qi)
-    pop = _load(population, None, sep, encoding) if population else None
+    pop = _load(population, None, sep, encoding, quote) if population else None
     doc: dict[str, Any] = {"source": source, "quasi_identifiers": qis}
 
     def measure(frame: Any) -> dict[str, Any]:
         return assess(frame, qis, threshold=threshold, population=pop, sampling_fraction=sampling_fraction,
                       population_model=population_model).to_dict()  # fmt: skip
 
-    doc["before"] = measure(_load(source, table, sep, encoding))
+    doc["before"] = measure(_load(source, table, sep, encoding, quote))
     if after:
-        doc["after"] = measure(_load(after, None, sep, encoding))
+        doc["after"] = measure(_load(after, None, sep, encoding, quote))
     _emit(doc, fmt, out, overwrite)
     if fmt == "table":
         _print_risks(f"re-identification risk of {source}", [("before", doc["before"]), ("after", doc.get("after"))]
@@ -150,6 +151,7 @@ def kanon_cmd(
     report: Annotated[str | None, typer.Option("--report", help="Write the JSON report here.")] = None,
     table: TableOpt = None,
     sep: SepOpt = None,
+    quote: QuoteOpt = None,
     encoding: EncodingOpt = "utf-8",
     vault: VaultOpt = None,
 ) -> None:
@@ -175,7 +177,7 @@ def kanon_cmd(
                           hint="--hierarchy COLUMN=FILE or --hierarchies DIR")  # fmt: skip
     models = build_models(k=k, l=l, l_variant=l_variant, c=c, t=t, t_distance=t_distance, sensitive=sensitive,
                           sensitive_hierarchy=sensitive_h)  # fmt: skip
-    src_frame = _load(source, table, sep, encoding)
+    src_frame = _load(source, table, sep, encoding, quote)
     src = parse_location(source, table)
     dst = parse_location(out, out_table)
     release = protect(src_frame, qis, models, hierarchies={q: h for q, h in found.items() if q in qis},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veil.cli.options import OverwriteOpt, VaultOpt, err, make_detector
+from veil.cli.options import DelimiterOpt, OverwriteOpt, QuoteOpt, VaultOpt, err, make_detector
 from veil.detect.engine import Detector
 from veil.errors import ConfigError
 from veil.extras import require
@@ -82,17 +83,19 @@ def scan_table_cmd(
     out: OutOpt = None,
     overwrite: OverwriteOpt = False,
     encoding: EncodingOpt = "utf-8",
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
     policy: PolicyOpt = None,
     ner: NerOpt = None,
 ) -> None:
     """Classify every column of a table. Exit code 0: no personal data; 1: personal data found; 2: error."""
     _check_format(fmt)
     _need_tabular()
+    from veil.tabular.frames import locate
     from veil.tabular.html import render_html
-    from veil.tabular.location import parse_location
     from veil.tabular.pipeline import scan_table
 
-    loc = parse_location(source, table)
+    loc = locate(source, table, delimiter, quote)
     result = scan_table(loc, _detector(policy, ner), sample_rows=sample or 1000, encoding=encoding)
     for warning in result.warnings:
         err.print(f"warning: {warning}")
@@ -154,6 +157,8 @@ def anonymize_table_cmd(
     report: Annotated[str | None, typer.Option("--report", help="Write the run report (JSON) here.")] = None,
     batch_rows: Annotated[int, typer.Option("--batch-rows", help="Rows per streamed batch.")] = 50_000,
     encoding: EncodingOpt = "utf-8",
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for free-text columns (0 = all cores).")] = 1,
     ner: NerOpt = None,
     vault: VaultOpt = None,
@@ -162,6 +167,7 @@ def anonymize_table_cmd(
     _need_tabular()
     from veil.anonymizer import Anonymizer
     from veil.policy import load_policy
+    from veil.tabular.frames import locate
     from veil.tabular.location import parse_location
     from veil.tabular.pipeline import anonymize_table
     from veil.vault import Vault
@@ -169,8 +175,10 @@ def anonymize_table_cmd(
     loaded = load_policy(policy)
     if ner is not None:
         loaded.detection.ner = ner
-    src = parse_location(source, table)
+    src = locate(source, table, delimiter, quote)
     dst = parse_location(out, out_table)
+    if dst.kind == "csv":
+        dst = dataclasses.replace(dst, separator=src.separator if src.kind == "csv" else dst.separator)
     anonymizer = Anonymizer(loaded, vault=Vault(vault) if vault else None)
     result = anonymize_table(src, dst, anonymizer, purpose=purpose, overwrite=overwrite, batch_rows=batch_rows,
                              encoding=encoding, n_process=jobs)  # fmt: skip

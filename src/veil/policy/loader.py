@@ -24,6 +24,12 @@ def load_policy(path: str | Path) -> Policy:
     return policy
 
 
+def load_starter_policy() -> Policy:
+    """The built-in starter policy (what ``veil policy init`` writes), for commands run without ``--policy``."""
+    path = Path(str(files("veil.policy").joinpath("starter.yaml")))
+    return load_policy(path)
+
+
 def starter_policy() -> str:
     """The commented starter policy written by ``veil policy init``."""
     return files("veil.policy").joinpath("starter.yaml").read_text(encoding="utf-8")

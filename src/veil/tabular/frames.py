@@ -28,16 +28,20 @@ def sniff_separator(path: Path) -> str:
     return best if counts[best] else ","
 
 
-def locate(text: str, table: str | None = None, separator: str | None = None) -> Location:
-    """Parse a source; a CSV's separator is ``separator`` or sniffed from its header (ARX files use ``;``)."""
+def locate(text: str, table: str | None = None, separator: str | None = None, quote: str | None = None) -> Location:
+    """Parse a source; a CSV's separator is ``separator`` or sniffed from its header (ARX's files and most European
+    exports use ``;``), its quote character ``quote`` (default ``"``)."""
     location = parse_location(text, table)
     if location.is_file and not Path(location.target).is_file():
         raise InputError(f"{location.target}: file not found")
     if location.kind == "csv":
         sep = separator or sniff_separator(Path(location.target))
-        if len(sep) != 1:
-            raise InputError(f"the separator must be one character, not {sep!r}")
-        location = dataclasses.replace(location, separator=sep)
+        if len(sep) != 1 or sep in "\r\n":
+            raise InputError("the delimiter must be one character (not a line break)")
+        q = quote or '"'
+        if len(q) != 1 or q == sep or q in "\r\n":
+            raise InputError("the quote must be one character, other than the delimiter")
+        location = dataclasses.replace(location, separator=sep, quote=q)
     return location
 
 

@@ -38,6 +38,7 @@ class Location:
     target: str  # file path, SQLAlchemy URL or DuckDB file
     table: str | None = None
     separator: str = ","
+    quote: str = '"'
 
     @property
     def is_file(self) -> bool:

@@ -183,7 +183,9 @@ class TableReader:
             return pa.RecordBatchReader.from_batches(
                 pq.ParquetFile(path).schema_arrow, pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
             )
-        parse = pacsv.ParseOptions(delimiter=self.location.separator, newlines_in_values=True)
+        parse = pacsv.ParseOptions(
+            delimiter=self.location.separator, quote_char=self.location.quote, newlines_in_values=True
+        )
         read = pacsv.ReadOptions(block_size=1 << 22)
         try:
             names = pacsv.open_csv(path, read_options=read, parse_options=parse).schema.names
