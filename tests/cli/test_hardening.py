@@ -263,3 +263,41 @@ def test_hostile_inputs_are_one_clear_line(tmp_path: Path, env: dict[str, str], 
     one_error(veil(env, "kanon", str(table), "--qi", "age,age", "--k", "2", "-o", str(tmp_path / "o.csv")), "more than once")
     one_error(veil(env, "dp", "query", str(table), "mean age", "-e", "1", "--bounds", "age=0:1e300"), "--bounds age")
     one_error(veil(env, "scan", "mail a@example.com", "-e", "EMAIL", "--no-ner"), "unknown entity name(s): EMAIL")
+
+
+# -- 15, 16, 17: newcomer friction ----------------------------------------------------------------------------
+def test_anonymize_without_a_policy_uses_the_starter_policy(env: dict[str, str]) -> None:
+    res = veil(env, "anonymize", "mail ann@example.com")
+    assert res.returncode == 0 and "<EMAIL_ADDRESS_1>" in res.stdout and "starter policy" in res.stderr
+
+
+def test_semicolon_csv_and_explicit_dialects(tmp_path: Path, env: dict[str, str], policy: Path) -> None:
+    semi = tmp_path / "semi.csv"
+    semi.write_text("name;email;age\nAnn Lee;ann@example.com;30\nBob Ray;bob@example.com;40\n")
+    res = veil(env, "scan-table", str(semi), "--no-ner", "-f", "json")
+    assert res.returncode == 1 and {c["name"] for c in json.loads(res.stdout)["columns"]} == {"name", "email", "age"}
+    out = tmp_path / "o.csv"
+    assert veil(env, "anonymize-table", str(semi), "-p", str(policy), "-o", str(out)).returncode == 0
+    assert out.read_text().splitlines()[0] == "name;email;age" and "ann@example.com" not in out.read_text()
+    quoted = tmp_path / "q.csv"
+    quoted.write_text("name|note\n'Lee, Ann'|'mail ann@example.com'\n")
+    res = veil(env, "scan-table", str(quoted), "--no-ner", "-f", "json", "--delimiter", "|", "--quote", "'")
+    assert {c["name"] for c in json.loads(res.stdout)["columns"]} == {"name", "note"}
+    one_error(veil(env, "scan-table", str(quoted), "--delimiter", "||"), "one character")
+
+
+def test_dp_prints_the_expected_error_beside_each_value_and_warns_on_noise(tmp_path: Path, env: dict[str, str]) -> None:  # fmt: skip
+    small = tmp_path / "small.csv"
+    small.write_text("gender,income\n" + "".join(f"{'FM'[i % 2]},{1000 * i}\n" for i in range(40)))
+    vault = f"sqlite:///{tmp_path / 'dp.db'}"
+    for name in ("small", "people"):
+        assert veil(env, "dp", "budget", name, "--set", "1", "--vault", vault).returncode == 0
+    res = veil(env, "dp", "query", str(small), "mean income by gender", "-e", "0.5", "--bounds", "income=0:300000",
+               "--keys", "gender=F,M", "--vault", vault, "--dataset", "small")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "+-" in res.stdout and "they say little" in " ".join(res.stdout.split())
+    people = tmp_path / "people.csv"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "people.py"), str(people), "50000"], check=True)
+    res = veil(env, "dp", "query", str(people), "mean annual_income by gender", "-e", "0.5", "--bounds",
+               "annual_income=0:300000", "--keys", "gender=F,M,X", "--vault", vault, "--dataset", "people")  # fmt: skip
+    assert res.returncode == 0 and "+-" in res.stdout and "say little" not in " ".join(res.stdout.split())

@@ -154,14 +154,47 @@ def _print(doc: dict[str, Any]) -> None:
                        "" if e["threshold"] is None else str(e["threshold"]))  # fmt: skip
     console.print(errors)
     if doc["released"]:
-        values = doc["values"]
-        grid = Table(title="released (differentially private)")
-        for column in values[0] if values else []:
-            grid.add_column(column, justify="right")
-        for row in values:
-            grid.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row.values()))
-        Console(highlight=False).print(grid)
+        _print_values(doc)
     console.print(f"budget left: epsilon={doc['remaining_epsilon']:.4g}, delta={doc['remaining_delta']:.3g}")
+
+
+def _print_values(doc: dict[str, Any]) -> None:
+    """The released values, each with its expected error beside it; a warning where the noise outweighs it."""
+    values = doc["values"]
+    bound = {e["column"]: e["accuracy"] for e in doc["expected_error"] if e["accuracy"] is not None}
+    grid = Table(title=f"released (differentially private; +- holds for {doc['confidence']:.0%} of releases)")
+    columns = list(values[0]) if values else []
+    for column in columns:
+        grid.add_column(column, justify="right")
+        if column in bound or (column == "mean" and {"sum", "count"} <= set(bound)):
+            grid.add_column("+-", justify="right")
+    noisy = 0
+    for row in values:
+        cells = []
+        for column in columns:
+            value = row[column]
+            cells.append(f"{value:.6g}" if isinstance(value, float) else str(value))
+            err_ = _error_of(column, row, bound)
+            if err_ is not None:
+                cells.append("unbounded" if math.isinf(err_) else f"{err_:.3g}")
+                noisy += isinstance(value, int | float) and err_ >= abs(value)
+        grid.add_row(*cells)
+    Console(highlight=False).print(grid)
+    if noisy:
+        console.print(f"[yellow]warning[/]: {noisy} released value(s) have an expected error as large as the value "
+                      "itself: they say little. Use more rows, wider groups, or a larger epsilon.")  # fmt: skip
+
+
+def _error_of(column: str, row: dict[str, Any], bound: dict[str, float]) -> float | None:
+    """The +- of one released value; a mean's is carried from its sum's and count's (post-processing)."""
+    if column in bound:
+        return bound[column]
+    if column == "mean" and "sum" in bound and "count" in bound and isinstance(row.get("count"), int | float):
+        low_count = row["count"] - bound["count"]
+        if low_count <= 0:
+            return math.inf
+        return float((bound["sum"] + abs(row.get("mean") or 0.0) * bound["count"]) / low_count)
+    return None
 
 
 @dp_app.command("budget")
