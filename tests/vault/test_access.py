@@ -88,3 +88,17 @@ def test_bad_role_definitions(ac: AccessControl) -> None:
         ac.create_role("support", ["tokenize"])
     with pytest.raises(ConfigError, match="unknown role"):
         ac.create_principal("z", "nope")
+
+
+def test_visibility_holds_whatever_type_the_detector_chose(ac: AccessControl, vault: Vault) -> None:
+    """An SSN tokenized as PHONE_NUMBER stays hidden from a role whose US_SSN visibility is none (issue 14)."""
+    from veil.detect.plausible import plausible_entities
+
+    key, _ = ac.create_principal("sue", "support", totp=False)
+    token = vault.tokenize("crm", "PHONE_NUMBER", "536-22-1234")
+    phone = vault.tokenize("crm", "PHONE_NUMBER", "+1 415 555 0173")
+    strict = AccessControl(vault, classify=plausible_entities)
+    shown = strict.detokenize(strict.authenticate(key), "crm", [token, phone], purpose="support")
+    assert token not in shown and shown[phone].endswith("0173") and "415" not in shown[phone]
+    plain = ac.detokenize(ac.authenticate(key), "crm", [token], purpose="support")
+    assert token in plain  # without a classifier only the stored type counts: what the CLI no longer does

@@ -99,7 +99,9 @@ def detokenize(
     api_key = os.environ.get("VEIL_API_KEY")
     if not api_key:
         raise ConfigError("set VEIL_API_KEY to your API key (veil users create)")
-    ac = AccessControl(Vault(vault))
+    from veil.detect.plausible import plausible_entities
+
+    ac = AccessControl(Vault(vault), classify=plausible_entities)  # visibility holds whatever type was detected
     session = ac.authenticate(api_key, totp)
     values = ac.detokenize(session, scope, tokens, purpose=purpose)
     sys.stdout.write(json.dumps(values, ensure_ascii=False, indent=2) + "\n")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -68,9 +68,17 @@ def _refuse_existing(conn: Connection, table: Table, kind: str, name: str) -> No
         raise ConfigError(f"{kind} '{name}' exists")
 
 
+_ORDER = {"none": 0, "masked": 1, "full": 2}
+
+
 class AccessControl:
-    def __init__(self, vault: Vault) -> None:
+    """``classify`` names every entity type a value may be (``veil.detect.plausible.plausible_entities``): with it,
+    a value shows as the most restrictive visibility among its stored type and those types, so an SSN the detector
+    typed PHONE_NUMBER stays hidden from a role that may not see SSNs."""
+
+    def __init__(self, vault: Vault, *, classify: Callable[[str], Iterable[str]] | None = None) -> None:
         self.vault = vault
+        self.classify = classify
 
     # -- administration ----------------------------------------------------------------------------------
     def create_role(
@@ -247,7 +255,8 @@ class AccessControl:
         out: dict[str, str] = {}
         ctx = TransformContext()
         for token, value in values.items():
-            seen = session.role.visibility(entity_of.get(token, ""))
+            types = {entity_of.get(token, ""), *(self.classify(value) if self.classify is not None else ())}
+            seen = min((session.role.visibility(t) for t in types), key=_ORDER.__getitem__)
             if seen == "none":
                 continue
             out[token] = value if (seen == "full" and full) else _MASK.apply_many([value], "", ctx)[0]
