@@ -118,3 +118,38 @@ def test_callers_with_their_own_record_can_skip_the_detokenize_record(vault: Vau
     assert list(vault.audit.records()) == []
     vault.detokenize_many("crm", [t])
     assert [r["action"] for r in vault.audit.records()] == ["detokenize"]
+
+
+def test_deleting_the_newest_records_is_caught_by_the_anchored_checkpoint(tmp_path: Path) -> None:
+    """The chain alone cannot see its own end cut off (issue 14): the checkpoint outside the database does."""
+    import sqlite3
+
+    from veil.errors import IntegrityError
+    from veil.vault import MasterKey, Vault
+
+    db = tmp_path / "v.db"
+    vault = Vault(f"sqlite:///{db}", master_key=MasterKey(b"a" * 32, "test"))
+    for i in range(5):
+        vault.audit.append("t", "test", n=i)
+    assert vault.audit.verify().ok
+    anchor = tmp_path / "v.db-audit-anchor.jsonl"
+    assert anchor.exists() and len(anchor.read_text().splitlines()) == 5
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM veil_audit WHERE id > 3")
+    con.commit()
+    result = vault.audit.verify()
+    assert not result.ok and "records 4..5 were deleted" in result.problem
+    con.execute("DELETE FROM veil_audit")
+    con.commit()
+    result = vault.audit.verify()
+    assert not result.ok and result.records == 0 and "deleted" in result.problem
+    con.execute("DROP TABLE veil_audit")
+    con.commit()
+    assert not vault.audit.verify().ok and "missing" in vault.audit.verify().problem
+    forged = anchor.read_text().splitlines()[-1].replace('"id": 5', '"id": 2')
+    anchor.write_text(anchor.read_text() + forged + "\n")
+    with pytest.raises(IntegrityError, match="signature does not verify"):
+        vault.audit.anchor.newest()  # type: ignore[union-attr]
+    other_key = Vault(f"sqlite:///{tmp_path / 'w.db'}", master_key=MasterKey(b"b" * 32, "test"))
+    other_key.audit.append("t", "test")
+    assert other_key.audit.verify().ok  # another vault's anchor file and checkpoints are its own

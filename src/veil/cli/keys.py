@@ -67,12 +67,19 @@ def keys_status(vault: VaultOpt = None) -> None:
 
 @audit_app.command("verify")
 def audit_verify(vault: VaultOpt = None) -> None:
-    """Check the whole chain; exit code 1 and the first bad record if anything was changed, removed or moved."""
-    result = Vault(vault).audit.verify()
+    """Check the whole chain and its head against the newest signed checkpoint kept outside the database; exit
+    code 1 and the first bad record if anything was changed, removed or moved."""
+    log = Vault(vault).audit
+    result = log.verify()
     if result.ok:
-        out.print(f"audit log intact: {result.records} record(s)")
+        point = log.anchor.newest() if log.anchor is not None else None
+        anchored = (f"; head anchored by the checkpoint of {point.at} (record {point.last_id}, {log.anchor.path})"
+                    if point is not None and log.anchor is not None
+                    else "; no checkpoint yet: deletions at the end cannot be proven")  # fmt: skip
+        out.print(f"audit log intact: {result.records} record(s){anchored}")
         return
-    err.print(f"[bold red]audit log broken[/] at record {result.first_bad}: {result.problem}")
+    where = f" at record {result.first_bad}" if result.first_bad is not None else ""
+    err.print(f"[bold red]audit log broken[/]{where}: {result.problem}")
     raise typer.Exit(1)
 
 

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from veil.storage.engine import write_tx
 from veil.storage.schema import audit
+from veil.vault.anchor import Anchor
 
 GENESIS = b"\x00" * 32
 FIELDS = ("id", "at", "actor", "action", "scope", "subject", "purpose", "result", "details")
@@ -58,9 +60,12 @@ class Verification:
 
 
 class AuditLog:
-    def __init__(self, engine: Engine, key: bytes) -> None:
+    """``anchor``: where the chain's head is checkpointed outside the database (:mod:`veil.vault.anchor`)."""
+
+    def __init__(self, engine: Engine, key: bytes, anchor: Anchor | None = None) -> None:
         self.engine = engine
         self._key = key
+        self.anchor = anchor
 
     def _digest(self, prev: bytes, record: dict[str, Any]) -> bytes:
         return hmac.new(self._key, prev + canonical(record), hashlib.sha256).digest()
@@ -95,6 +100,8 @@ class AuditLog:
                 prev, next_id = digest, next_id + 1
             if rows:
                 conn.execute(audit.insert(), rows)
+        if rows and self.anchor is not None:
+            self.anchor.write(next_id - 1, prev)  # after the commit: a checkpoint never names an unwritten record
         return next_id - 1
 
     def records(self) -> Iterator[dict[str, Any]]:
@@ -103,22 +110,48 @@ class AuditLog:
                 yield dict(row._mapping)
 
     def verify(self) -> Verification:
+        """The chain checked record by record, then its head against the newest anchored checkpoint."""
+        try:
+            found = self._verify_chain()
+        except (OperationalError, ProgrammingError):
+            return Verification(False, 0, None, "the audit table is missing or unreadable")
+        if not found[0].ok or self.anchor is None:
+            return found[0]
+        count, head = found[0].records, found[1]
+        point = self.anchor.newest()
+        if point is None:
+            return found[0]
+        if head is None or head[0] < point.last_id:
+            last = head[0] if head else 0
+            return Verification(False, count, last + 1, f"records {last + 1}..{point.last_id} were deleted "
+                                f"(the checkpoint of {point.at} saw record {point.last_id})")  # fmt: skip
+        return found[0]
+
+    def _verify_chain(self) -> tuple[Verification, tuple[int, bytes] | None]:
         prev = GENESIS
         expected_id = 1
         count = 0
+        head: tuple[int, bytes] | None = None
+        at_checkpoint: dict[int, bytes] = {}
+        point = self.anchor.newest() if self.anchor is not None else None
         for rec in self.records():
             count += 1
             if rec["id"] != expected_id:
-                return Verification(False, count, rec["id"], f"record {expected_id} is missing (deleted)")
+                return Verification(False, count, rec["id"], f"record {expected_id} is missing (deleted)"), head
             if bytes(rec["prev"]) != prev:
-                return Verification(
-                    False, count, rec["id"], "does not follow the previous record (deleted or reordered)"
-                )
+                problem = "does not follow the previous record (deleted or reordered)"
+                return Verification(False, count, rec["id"], problem), head
             if not hmac.compare_digest(bytes(rec["digest"]), self._digest(prev, rec)):
-                return Verification(False, count, rec["id"], "its content was changed after it was written")
+                return Verification(False, count, rec["id"], "its content was changed after it was written"), head
             prev = bytes(rec["digest"])
+            if point is not None and rec["id"] == point.last_id:
+                at_checkpoint[rec["id"]] = prev
             expected_id += 1
-        return Verification(True, count)
+        if point is not None and point.last_id in at_checkpoint and at_checkpoint[point.last_id].hex() != point.digest:
+            return Verification(False, count, point.last_id, "the chain was rewritten since its checkpoint"), head
+        if count:
+            head = (expected_id - 1, prev)
+        return Verification(True, count), head
 
     def export(self) -> Iterator[str]:
         """JSON Lines, one record each, with its chain digests in hex."""

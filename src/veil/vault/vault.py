@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 from collections import OrderedDict
@@ -17,6 +18,7 @@ from veil.errors import ConfigError, IntegrityError, KeyShredded, VaultError
 from veil.storage.engine import default_url, open_engine, write_tx
 from veil.storage.migrate import upgrade
 from veil.storage.schema import counters, keys, tokens
+from veil.vault.anchor import Anchor, anchor_path
 from veil.vault.audit import AuditLog
 from veil.vault.formats import TokenFormat
 from veil.vault.keys import MasterKey, ScopeKeys, load_master_key, load_previous_keys
@@ -63,7 +65,10 @@ class Vault:
     @property
     def audit(self) -> AuditLog:
         """The tamper-evident log; its key is a vault data key, so it survives master-key rotation."""
-        return AuditLog(self.engine, self.scope_keys(AUDIT_SCOPE).hashing)
+        key = self.scope_keys(AUDIT_SCOPE).hashing
+        vault_id = hashlib.sha256(b"veil-vault-id" + key).hexdigest()[:16]
+        masters = [k.key for k in (self.master, *self.previous)]
+        return AuditLog(self.engine, key, Anchor(anchor_path(self.url), vault_id, masters))
 
     def _kek(self, kek_id: str) -> MasterKey:
         for key in (self.master, *self.previous):
