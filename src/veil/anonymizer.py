@@ -260,6 +260,7 @@ class Anonymizer:
         audit: bool = True,
         known: Mapping[str, str] | None = None,
         on_foreign: Callable[[str], None] | None = None,
+        actor: str = "local",
     ) -> str:
         """Replace tokens (pseudonyms, ``enc:`` values) with the originals; unknown tokens stay as they are.
 
@@ -273,7 +274,7 @@ class Anonymizer:
         values: dict[str, str] = {}
         if known is None:
             wanted = [s[3] for s in chosen if s[2] == "token"]
-            values = self.vault.detokenize_many(self.policy.scope, wanted, audit=audit)
+            values = self.vault.detokenize_many(self.policy.scope, wanted, audit=audit, actor=actor)
         parts, pos = [], 0
         for start, end, kind, token in chosen:
             if known is not None:

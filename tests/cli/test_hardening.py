@@ -50,7 +50,9 @@ def test_anonymize_never_overwrites_its_input_or_an_existing_file(tmp_path: Path
     src = tmp_path / "in.txt"
     src.write_text(PII_TEXT)
     one_error(veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(src)), "the output is the input")
-    one_error(veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(src), "--overwrite"), "the output is the input")
+    one_error(
+        veil(env, "anonymize", str(src), "-p", str(policy), "-o", str(src), "--overwrite"), "the output is the input"
+    )
     assert src.read_text() == PII_TEXT
     out = tmp_path / "out.txt"
     out.write_text("keep me")
@@ -260,7 +262,9 @@ def test_hostile_inputs_are_one_clear_line(tmp_path: Path, env: dict[str, str], 
     one_error(veil(env, "anonymize", "mail a@example.com", "-p", str(fmt)), "at most 40 wide")
     table = tmp_path / "t.csv"
     table.write_text("name,age,zip\nann,30,12345\nbob,40,12346\n")
-    one_error(veil(env, "kanon", str(table), "--qi", "age,age", "--k", "2", "-o", str(tmp_path / "o.csv")), "more than once")
+    one_error(
+        veil(env, "kanon", str(table), "--qi", "age,age", "--k", "2", "-o", str(tmp_path / "o.csv")), "more than once"
+    )
     one_error(veil(env, "dp", "query", str(table), "mean age", "-e", "1", "--bounds", "age=0:1e300"), "--bounds age")
     one_error(veil(env, "scan", "mail a@example.com", "-e", "EMAIL", "--no-ner"), "unknown entity name(s): EMAIL")
 
@@ -300,4 +304,39 @@ def test_dp_prints_the_expected_error_beside_each_value_and_warns_on_noise(tmp_p
     subprocess.run([sys.executable, str(ROOT / "examples" / "people.py"), str(people), "50000"], check=True)
     res = veil(env, "dp", "query", str(people), "mean annual_income by gender", "-e", "0.5", "--bounds",
                "annual_income=0:300000", "--keys", "gender=F,M,X", "--vault", vault, "--dataset", "people")  # fmt: skip
-    assert res.returncode == 0 and "+-" in res.stdout and "say little" not in " ".join((res.stdout + res.stderr).split())
+    assert (
+        res.returncode == 0 and "+-" in res.stdout and "say little" not in " ".join((res.stdout + res.stderr).split())
+    )
+
+
+# -- 14: the trust model, enforced --------------------------------------------------------------------------
+def test_access_enforce_needs_a_principal_for_every_privileged_command(tmp_path: Path, env: dict[str, str]) -> None:
+    import pyotp
+
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("detection: {ner: false}\ndefault: {operator: pseudonymize}\naccess: {enforce: true}\n")
+    env = {**env, "VEIL_POLICY": str(strict)}
+    token_text = veil(env, "anonymize", "mail ann@example.com", "-p", str(strict)).stdout
+    one_error(veil(env, "restore", token_text, "-p", str(strict)), "VEIL_API_KEY")
+    one_error(veil(env, "audit", "export"), "VEIL_API_KEY")
+    # bootstrap: the first admin of an empty vault needs no key; then nothing more without one
+    assert veil(env, "roles", "create", "admin", "--permissions", "admin").returncode == 0
+    made = veil(env, "users", "create", "root", "--role", "admin")
+    key = next(line.split()[-1] for line in made.stdout.splitlines() if line.startswith("api key"))
+    uri = next(line.split()[-1] for line in made.stdout.splitlines() if line.startswith("totp"))
+    one_error(veil(env, "roles", "create", "support", "--permissions", "detokenize:masked"), "VEIL_API_KEY")
+    as_admin = {**env, "VEIL_API_KEY": key}
+    one_error(veil(as_admin, "restore", token_text, "-p", str(strict)), "TOTP")
+    res = veil({**as_admin, "VEIL_TOTP": pyotp.parse_uri(uri).now()}, "restore", token_text, "-p", str(strict))
+    assert res.returncode == 0 and "ann@example.com" in res.stdout
+    later = {**as_admin, "VEIL_TOTP": pyotp.parse_uri(uri).at(time.time() + 30)}  # each code counts once
+    assert veil(later, "roles", "create", "support", "--permissions", "detokenize:masked").returncode == 0
+    from veil.vault import Vault
+    from veil.vault.access import AccessControl
+    from veil.vault.keys import read_key_file
+
+    home = Path(env["VEIL_HOME"])
+    opened = Vault(f"sqlite:///{home / 'veil.db'}", master_key=read_key_file(home / "master.key"))
+    sam, _ = AccessControl(opened).create_principal("sam", "support", totp=False)
+    one_error(veil({**env, "VEIL_API_KEY": sam}, "audit", "export"), "lacks 'audit:read'")
+    assert veil({**env, "VEIL_POLICY": ""}, "audit", "verify").returncode == 0  # enforce off: the local trust model

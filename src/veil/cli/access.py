@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from veil.cli.options import VaultOpt, err
+from veil.cli.options import VaultOpt, err, require_principal
 from veil.errors import ConfigError
 from veil.vault import Vault
 from veil.vault.access import AccessControl
@@ -43,9 +43,9 @@ def roles_create(
         if not sep:
             raise ConfigError(f"--entity expects ENTITY=full|masked|none, got '{item}'")
         rules[key.strip().upper()] = value.strip()
-    AccessControl(Vault(vault)).create_role(
-        name, _split(permissions), purposes=_split(purposes), entities=rules, scope=scope
-    )
+    opened = Vault(vault)
+    require_principal(opened, "admin")
+    AccessControl(opened).create_role(name, _split(permissions), purposes=_split(purposes), entities=rules, scope=scope)
     err.print(f"role '{name}' created")
 
 
@@ -74,17 +74,21 @@ def users_create(
     vault: VaultOpt = None,
 ) -> None:
     """Create a principal; prints its API key and TOTP URI once (store them now)."""
-    key, uri = AccessControl(Vault(vault)).create_principal(name, role, totp=totp)
-    out.print(f"api key: {key}")
+    opened = Vault(vault)
+    require_principal(opened, "admin")
+    key, uri = AccessControl(opened).create_principal(name, role, totp=totp)
+    typer.echo(f"api key: {key}")  # plain echo: a secret shown once must never be wrapped at the terminal width
     if uri:
-        out.print(f"totp:    {uri}")
+        typer.echo(f"totp:    {uri}")
     err.print("these are shown once and are not stored in a readable form")
 
 
 @users_app.command("disable")
 def users_disable(name: Annotated[str, typer.Argument()], vault: VaultOpt = None) -> None:
     """Disable a principal (its API key stops working)."""
-    AccessControl(Vault(vault)).disable(name)
+    opened = Vault(vault)
+    require_principal(opened, "admin")
+    AccessControl(opened).disable(name)
     err.print(f"principal '{name}' disabled")
 
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from veil.anonymizer import Anonymizer, rule_summary
-from veil.cli.options import OverwriteOpt, VaultOpt, err
+from veil.cli.options import OverwriteOpt, VaultOpt, err, require_principal
 from veil.errors import ConfigError, InputError
 from veil.guard import fields as fields_mod
 from veil.policy import load_policy, load_starter_policy, starter_policy
@@ -155,13 +155,13 @@ def restore(
 ) -> None:
     """Put the original values back for pseudonyms and encrypted values (needs the same vault)."""
     anon = _anonymizer(policy, vault)
+    actor = require_principal(anon.vault, "detokenize", policy=anon.policy)
     literal = _literal(source, text)
-
     left = 0
 
     def run(texts: list[str], counts: Counter[str]) -> list[str]:
         nonlocal left
-        restored = [anon.restore(t) for t in texts]
+        restored = [anon.restore(t, actor=actor) for t in texts]
         left += sum(len(anon.tokens_in(r)) for r in restored)
         return restored
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import func, select
 
-from veil.cli.options import OverwriteOpt, VaultOpt, err
+from veil.cli.options import OverwriteOpt, VaultOpt, err, require_principal
 from veil.storage.schema import keys as keys_table
 from veil.textio_out import atomic_output
 from veil.vault import Vault
@@ -38,9 +38,10 @@ def keys_rotate(
 ) -> None:
     """Re-wrap every data key under a new master key; no data is re-encrypted, every token stays readable."""
     v = Vault(vault)
+    actor = require_principal(v, "keys:rotate")
     new = read_key_file(new_key_file)
     old = v.master.kek_id
-    n = v.rotate(new)
+    n = v.rotate(new, actor=actor)
     err.print(
         f"re-wrapped {n} data key(s): {old} -> {new.kek_id}. Now point VEIL_KEY_FILE / VEIL_MASTER_KEY at the new "
         "key; until every process has restarted, give them the old one in VEIL_MASTER_KEY_PREVIOUS."
@@ -69,7 +70,9 @@ def keys_status(vault: VaultOpt = None) -> None:
 def audit_verify(vault: VaultOpt = None) -> None:
     """Check the whole chain and its head against the newest signed checkpoint kept outside the database; exit
     code 1 and the first bad record if anything was changed, removed or moved."""
-    log = Vault(vault).audit
+    opened = Vault(vault)
+    require_principal(opened, "audit:read")
+    log = opened.audit
     result = log.verify()
     if result.ok:
         point = log.anchor.newest() if log.anchor is not None else None
@@ -92,6 +95,8 @@ def audit_export(
     vault: VaultOpt = None,
 ) -> None:
     """Every record as JSON Lines, with its chain digests."""
+    opened = Vault(vault)
+    require_principal(opened, "audit:read")
     with atomic_output(output, overwrite=overwrite) as fh:
-        for line in Vault(vault).audit.export():
+        for line in opened.audit.export():
             fh.write(line + "\n")

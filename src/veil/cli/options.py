@@ -46,3 +46,40 @@ def make_detector(
         entities=parse_entities(entities),
         default_threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
     )
+
+
+def enforced(policy: object | None = None) -> bool:
+    """Whether ``access.enforce`` is on: in the policy given to the command, else in ``VEIL_POLICY``'s."""
+    import os
+
+    from veil.policy import Policy, load_policy
+
+    if isinstance(policy, Policy):
+        return policy.access.enforce
+    named = os.environ.get("VEIL_POLICY")
+    return load_policy(named).access.enforce if named else False
+
+
+def require_principal(vault: object, permission: str, *, policy: object | None = None, purpose: str = "") -> str:
+    """The acting principal's name when ``access.enforce`` is on (refused and audited otherwise); ``local`` when
+    it is off. The first principal of an empty vault may be created without one (bootstrap, audited)."""
+    import os
+
+    from veil.errors import AccessDenied
+    from veil.vault import Vault
+    from veil.vault.access import AccessControl
+
+    if not enforced(policy):
+        return "local"
+    assert isinstance(vault, Vault)
+    ac = AccessControl(vault)
+    if permission == "admin" and not ac.has_principals():
+        vault.audit.append("bootstrap", "admin", result="ok", reason="first principal of an empty vault")
+        return "bootstrap"
+    key = os.environ.get("VEIL_API_KEY")
+    if not key:
+        vault.audit.append("unknown", permission, result="denied", reason="no API key (access.enforce)")
+        raise AccessDenied(f"access.enforce is on: '{permission}' needs VEIL_API_KEY (and VEIL_TOTP)")
+    session = ac.authenticate(key, os.environ.get("VEIL_TOTP"))
+    ac.authorize(session, permission, purpose=purpose)
+    return session.principal

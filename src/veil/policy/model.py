@@ -130,6 +130,15 @@ class GuardPolicy(BaseModel):
     timeout_seconds: float = Field(default=120.0, gt=0)
 
 
+class AccessPolicy(BaseModel):
+    """``enforce: true``: every privileged command (restore, audit export and verify, key rotation, roles and
+    principals) needs a principal (``VEIL_API_KEY``, and ``VEIL_TOTP`` for privileged permissions), as the
+    service does; without it, whoever can read the master key file is trusted (the local trust model)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enforce: bool = False
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: Literal[1] = 1
@@ -144,6 +153,7 @@ class Policy(BaseModel):
         default={}, description="per table column (name or glob; table.column for databases)"
     )
     tables: Tables = Tables()
+    access: AccessPolicy = AccessPolicy()
 
     @field_validator("purposes")
     @classmethod

@@ -160,6 +160,10 @@ class AccessControl:
         uri = pyotp.TOTP(totp_secret).provisioning_uri(name=name, issuer_name="Veil") if totp_secret else None
         return f"veil_{key_id}_{secret}", uri
 
+    def has_principals(self) -> bool:
+        with self.vault.engine.connect() as conn:
+            return conn.execute(select(principals.c.name).limit(1)).first() is not None
+
     def disable(self, name: str) -> None:
         with write_tx(self.vault.engine) as conn:
             n = conn.execute(update(principals).where(principals.c.name == name).values(disabled=datetime.now(UTC)))
