@@ -94,3 +94,23 @@ def test_concurrent_processes(db_url: str, tmp_path: Path) -> None:
     granted = sum(results.get(timeout=5) for _ in procs)
     assert granted == 9  # floor(1.0 / 0.11)
     assert Ledger.of(Vault(db_url, master_key=KEY)).budget("procs").spent_epsilon <= 1.0 + 1e-9
+
+
+def test_the_ledger_sums_exactly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0.1 + 0.5 is 0.6 (not 0.6000000000000001) and ten spends of 0.1 fit 1.0 with no slack (issue 14)."""
+    import pytest as _pytest
+
+    from veil.dp import Ledger
+    from veil.errors import BudgetExceeded
+    from veil.vault import MasterKey, Vault
+
+    ledger = Ledger.of(Vault(f"sqlite:///{tmp_path / 'l.db'}", master_key=MasterKey(b"e" * 32, "test")))
+    ledger.set_budget("d", 1.0)
+    ledger.reserve("d", 0.1, query="q", mechanism="laplace")
+    ledger.reserve("d", 0.5, query="q", mechanism="laplace")
+    assert ledger.budget("d").spent_epsilon == 0.6 and ledger.budget("d").remaining_epsilon == 0.4
+    for _ in range(4):
+        ledger.reserve("d", 0.1, query="q", mechanism="laplace")
+    assert ledger.budget("d").remaining_epsilon == 0.0
+    with _pytest.raises(BudgetExceeded):
+        ledger.reserve("d", 1e-12, query="q", mechanism="laplace")

@@ -9,9 +9,10 @@ import sys
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from veil.cli import access, anonymize, dp, guard, keys, privacy, scan, tables
-from veil.errors import InputError, OutputError, VeilError
+from veil.errors import InputError, OutputError, VaultError, VeilError
 
 app = typer.Typer(
     name="veil",
@@ -80,6 +81,9 @@ def run() -> None:
     except OSError as exc:  # a full disk or standard output on /dev/full: exit 2 (not 1, "personal data found")
         where = f" ({exc.filename})" if exc.filename else ""
         _fail(OutputError(f"input/output error{where}: {exc.strerror or type(exc).__name__}"))
+    except SQLAlchemyError as exc:  # a read-only, locked or vanished database under the vault or a table
+        orig = getattr(exc, "orig", None)
+        _fail(VaultError(f"the database failed: {str(orig or type(exc).__name__).splitlines()[0]}"))
     except RecursionError:
         _fail(InputError("the input is nested too deeply"))
     except MemoryError:

@@ -15,16 +15,20 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from veil.errors import BudgetExceeded, ConfigError
 from veil.storage.engine import write_tx
 from veil.storage.schema import dp_budgets, dp_spends
 
-#: float slack: 10 queries of 0.1 must fit a budget of 1.0
-SLACK = 1e-9
+
+def exact(value: float) -> Decimal:
+    """A cost or budget as the decimal it was written as (OpenDP's maps and users give floats): sums are exact,
+    so ten spends of 0.1 fit a budget of 1.0 with no slack, and 0.1 + 0.5 is 0.6, not 0.6000000000000001."""
+    return Decimal(repr(float(value)))
 
 
 @dataclass
@@ -47,14 +51,18 @@ class Budget:
     spent_epsilon: float = 0.0
     spent_delta: float = 0.0
     spends: list[Spend] = field(default_factory=list)
+    left_epsilon: float | None = None  # exact (decimal) differences, set by the ledger
+    left_delta: float | None = None
 
     @property
     def remaining_epsilon(self) -> float:
-        return max(self.epsilon - self.spent_epsilon, 0.0)
+        left = self.left_epsilon if self.left_epsilon is not None else self.epsilon - self.spent_epsilon
+        return max(left, 0.0)
 
     @property
     def remaining_delta(self) -> float:
-        return max(self.delta - self.spent_delta, 0.0)
+        left = self.left_delta if self.left_delta is not None else self.delta - self.spent_delta
+        return max(left, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,7 +104,7 @@ class Ledger:
         with write_tx(self.engine) as conn:
             row = self._lock(conn, dataset)
             spent_e, spent_d = self._spent(conn, dataset)
-            if epsilon + SLACK < spent_e or delta + SLACK * 1e-6 < spent_d:
+            if exact(epsilon) < spent_e or exact(delta) < spent_d:
                 raise BudgetExceeded(
                     f"dataset '{dataset}' has already spent epsilon={spent_e:g}, delta={spent_d:g}: "
                     f"the budget cannot be set below that"
@@ -121,8 +129,10 @@ class Ledger:
                 Spend(r.id, r.at, r.actor, r.query, r.mechanism, r.epsilon, r.delta, r.rho)
                 for r in conn.execute(select(dp_spends).where(dp_spends.c.dataset == dataset).order_by(dp_spends.c.id))
             ]
-        return Budget(dataset, row.epsilon, row.delta, math.fsum(s.epsilon for s in spends),
-                      math.fsum(s.delta for s in spends), spends)  # fmt: skip
+        spent_e = sum((exact(s.epsilon) for s in spends), Decimal(0))
+        spent_d = sum((exact(s.delta) for s in spends), Decimal(0))
+        return Budget(dataset, row.epsilon, row.delta, float(spent_e), float(spent_d), spends,
+                      float(exact(row.epsilon) - spent_e), float(exact(row.delta) - spent_d))  # fmt: skip
 
     def datasets(self) -> list[Budget]:
         with self.engine.connect() as conn:
@@ -148,10 +158,11 @@ class Ledger:
             if row is None:
                 raise _no_budget(dataset)
             spent_e, spent_d = self._spent(conn, dataset)
-            if spent_e + epsilon > row.epsilon + SLACK or spent_d + delta > row.delta + SLACK * 1e-6:
+            if spent_e + exact(epsilon) > exact(row.epsilon) or spent_d + exact(delta) > exact(row.delta):
                 raise BudgetExceeded(
                     f"'{query}' needs epsilon={epsilon:g}, delta={delta:g} but dataset '{dataset}' has "
-                    f"epsilon={max(row.epsilon - spent_e, 0):g}, delta={max(row.delta - spent_d, 0):g} left "
+                    f"epsilon={max(exact(row.epsilon) - spent_e, 0):g}, "
+                    f"delta={max(exact(row.delta) - spent_d, 0):g} left "
                     f"(of {row.epsilon:g}, {row.delta:g}); nothing was released",
                     hint="ask with a smaller epsilon (and a larger expected error) or raise the budget",
                 )
@@ -174,13 +185,13 @@ class Ledger:
         return conn.execute(stmt).first()
 
     @staticmethod
-    def _spent(conn: Any, dataset: str) -> tuple[float, float]:
-        row = conn.execute(
-            select(
-                func.coalesce(func.sum(dp_spends.c.epsilon), 0.0), func.coalesce(func.sum(dp_spends.c.delta), 0.0)
-            ).where(dp_spends.c.dataset == dataset)
-        ).one()
-        return float(row[0]), float(row[1])
+    def _spent(conn: Any, dataset: str) -> tuple[Decimal, Decimal]:
+        rows = conn.execute(select(dp_spends.c.epsilon, dp_spends.c.delta).where(dp_spends.c.dataset == dataset))
+        spent_e, spent_d = Decimal(0), Decimal(0)
+        for eps, dlt in rows:
+            spent_e += exact(eps)
+            spent_d += exact(dlt)
+        return spent_e, spent_d
 
     def history(self, dataset: str) -> Iterator[Spend]:
         yield from self.budget(dataset).spends
