@@ -340,3 +340,15 @@ def test_access_enforce_needs_a_principal_for_every_privileged_command(tmp_path:
     sam, _ = AccessControl(opened).create_principal("sam", "support", totp=False)
     one_error(veil({**env, "VEIL_API_KEY": sam}, "audit", "export"), "lacks 'audit:read'")
     assert veil({**env, "VEIL_POLICY": ""}, "audit", "verify").returncode == 0  # enforce off: the local trust model
+
+
+def test_deep_json_lines_tables_are_refused_before_they_exhaust_memory(tmp_path: Path, env: dict[str, str]) -> None:
+    """757 levels in 1.5 KB took polars past 3.5 GB (found by the robustness suite)."""
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"a": ' + "[" * 757 + "]" * 757 + "}\n")
+    started = time.time()
+    one_error(veil(env, "scan-table", str(deep), "--no-ner"), "nested deeper than 32")
+    assert time.time() - started < 60
+    fine = tmp_path / "fine.jsonl"
+    fine.write_text(json.dumps({"a": [[1, 2], [3]], "b": "[[[[not nesting]]]]" * 20}) + "\n")
+    assert veil(env, "scan-table", str(fine), "--no-ner").returncode in (0, 1)

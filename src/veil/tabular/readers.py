@@ -28,6 +28,33 @@ log = logging.getLogger("veil.tabular")
 DEFAULT_BATCH = 50_000
 
 
+TABLE_DEPTH = 32
+
+
+def too_deep(raw: bytes, limit: int) -> bool:
+    """Whether a JSON line nests arrays and objects deeper than ``limit`` (strings skipped); cheap for most lines."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 def first_ragged_row(path: Path, separator: str) -> tuple[int, int, int] | None:
     """(line, fields, header fields) of the first row whose length differs from the header's."""
     import csv
@@ -133,13 +160,19 @@ class TableReader:
         with self._utf8_path().open("rb") as fh:
             while lines := list(itertools.islice(fh, batch_rows)):
                 first_line, line = line, line + len(lines)
+                for n, raw in enumerate(lines, first_line):
+                    if too_deep(raw, TABLE_DEPTH):  # nested types this deep make polars' memory explode
+                        raise InputError(f"{self.location.target}: line {n} is nested deeper than {TABLE_DEPTH} levels")
                 data = b"".join(x for x in lines if x.strip())
                 if not data:
                     continue
                 try:
                     frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
-                except pl.exceptions.PolarsError as exc:
-                    raise InputError(f"{self.location.target}: lines {first_line}-{line - 1}: {exc}") from None
+                except pl.exceptions.PolarsError as exc:  # its message may quote the data: name the kind only
+                    raise InputError(
+                        f"{self.location.target}: lines {first_line}-{line - 1} are not JSON Lines that make a table "
+                        f"({type(exc).__name__})"
+                    ) from None
                 if schema is None:
                     schema = frame.schema
                 else:
