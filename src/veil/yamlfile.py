@@ -29,7 +29,9 @@ def _line_index(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
 
 
 MAX_NODES = 100_000  # a policy is small; aliases that expand past this are a "billion laughs" bomb
-_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_.\-]{0,63}")
+# Keys shown in messages: the shapes of policy keys (snake_case) and entity names (UPPER_SNAKE_CASE) only; a
+# mixed-case word could be anything a file holds (a password used as a key).
+_KEY = re.compile(r"[a-z_][a-z0-9_\-]{0,39}|[A-Z][A-Z0-9_]{0,63}")
 
 
 def _bounded(node: yaml.Node, source: Path, error: type[ConfigError]) -> None:
@@ -72,6 +74,8 @@ def read_yaml(path: str | Path, error: type[ConfigError] = ConfigError) -> tuple
         raise error(f"{p}: {where}invalid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
     except RecursionError:
         raise error(f"{p}: the YAML is nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise error(f"{p}: the YAML holds a number too long to read") from None
     lines: dict[Loc, int] = {}
     if node is not None:
         try:

@@ -222,6 +222,8 @@ class TableReader:
         read = pacsv.ReadOptions(block_size=1 << 22)
         try:
             names = pacsv.open_csv(path, read_options=read, parse_options=parse).schema.names
+        except UnicodeDecodeError as exc:  # a header that is not UTF-8 (pyarrow decodes the names itself)
+            raise self._explain(exc) from None
         except pa.ArrowInvalid as exc:
             if "empty" in str(exc).lower():
                 raise InputError(f"{self.location.target}: the file is empty (no header row)") from None
