@@ -25,53 +25,12 @@ from starlette.concurrency import run_in_threadpool
 
 from veil.errors import AccessDenied, ConfigError, InputError, VeilError
 from veil.guard.core import Call, Guard, PolicyViolation
+from veil.guard.http import Refusal, error_response, parse_json, read_limited, upstream_failure
 from veil.guard.metrics import PROTECTED, Metrics
 from veil.guard.stream import ChunkError, SseParser, StreamFixer, encode_event, error_event
 from veil.guard.tenants import OPEN, Tenant, Tenants, Unauthenticated
 
 T = TypeVar("T")
-
-
-class Refusal(Exception):
-    """An OpenAI-style error answer, raised anywhere in a request's handling."""
-
-    def __init__(self, status: int, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind = status, message, kind
-
-
-def _error(status: int, message: str, kind: str, rid: str) -> JSONResponse:
-    body = {"error": {"message": message, "type": kind, "code": status}}
-    return JSONResponse(body, status_code=status, headers={"x-request-id": rid})
-
-
-def _upstream_failure(exc: httpx.HTTPError) -> Refusal:
-    """504 when the model did not answer in time, 502 when it cannot be reached."""
-    if isinstance(exc, httpx.TimeoutException):
-        return Refusal(504, "the upstream model did not answer in time", "veil_upstream_timeout")
-    return Refusal(502, f"the upstream model cannot be reached: {type(exc).__name__}", "veil_upstream_error")
-
-
-async def read_limited(chunks: AsyncIterator[bytes], limit: int, what: str) -> bytes:
-    """A body read as it arrives, refused as soon as it passes ``limit`` bytes (never held whole beyond it)."""
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise Refusal(413 if what == "request" else 502, f"{what} body over {limit} bytes", "veil_too_large")
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def parse_json(raw: bytes, what: str) -> Any:
-    try:
-        return json.loads(raw)
-    except RecursionError:
-        raise Refusal(400, f"the {what} body is nested too deeply", "invalid_request_error") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f"line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "its encoding"
-        raise Refusal(400, f"the {what} body is not valid JSON ({where})", "invalid_request_error") from None
 
 
 class GuardProxy:
@@ -159,7 +118,7 @@ class GuardProxy:
             raise Refusal(404, "this path is not proxied by the guard policy", "veil_path_refused")
         except Refusal as exc:
             self.metrics.record(path, exc.status, None, tenant.actor)
-            return _error(exc.status, exc.message, exc.kind, rid)
+            return error_response(exc.status, exc.message, exc.kind, rid)
 
     async def passthrough(self, path: str, request: Request, rid: str, tenant: Tenant) -> Response:
         body = await read_limited(request.stream(), self.settings.max_body_bytes, "request")
@@ -169,7 +128,7 @@ class GuardProxy:
                 params=request.query_params,
             )  # fmt: skip
         except httpx.HTTPError as exc:
-            raise _upstream_failure(exc) from None
+            raise upstream_failure(exc) from None
         self.metrics.record(path, resp.status_code, None, tenant.actor)
         return Response(
             resp.content, status_code=resp.status_code, media_type=resp.headers.get("content-type"),
@@ -194,7 +153,7 @@ class GuardProxy:
             body = await self.work(self.guard.protect_request, body, path, call)
         except PolicyViolation as exc:
             self.metrics.record(path, "blocked", call, tenant.actor)
-            return _error(422, exc.message, "veil_policy_violation", rid)
+            return error_response(422, exc.message, "veil_policy_violation", rid)
         except InputError as exc:
             raise Refusal(400, exc.message, "invalid_request_error") from None
         except VeilError as exc:
@@ -211,7 +170,7 @@ class GuardProxy:
             )
             resp = await self.client.send(upstream_request, stream=True)
         except httpx.HTTPError as exc:
-            failure = _upstream_failure(exc)
+            failure = upstream_failure(exc)
             self.finish(call, failure.status)
             raise failure from None
         if (
@@ -226,7 +185,7 @@ class GuardProxy:
         try:
             raw = await read_limited(resp.aiter_bytes(), self.settings.max_answer_bytes, "answer")
         except httpx.HTTPError as exc:
-            raise _upstream_failure(exc) from None
+            raise upstream_failure(exc) from None
         finally:
             await resp.aclose()
         upstream_ms = (time.perf_counter() - sent) * 1000
