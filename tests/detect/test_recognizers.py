@@ -115,3 +115,20 @@ def test_every_builtin_entity_has_a_positive_case() -> None:
     from veil.detect.builtin import BUILTIN
 
     assert {r.entity for r in BUILTIN} <= {e for e, _, _ in POSITIVE}
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("born 5-May-2021 here", "DATE_TIME", "5-May-2021"),
+        ("on 22-nov-1972 it", "DATE_TIME", "22-nov-1972"),
+        ("seen 05/Mar/2020.", "DATE_TIME", "05/Mar/2020"),
+        ("nino ab123456c", "UK_NINO", "ab123456c"),
+        ("call 1-800-555-0199 now", "PHONE_NUMBER", "1-800-555-0199"),
+        ("pay DE89 3704 0044 0532 0130 00today", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
+        ("GB82 WEST 1234 5698 7654 32GB33 BUKB 2020 1555 5555 55", "IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
+    ],
+)
+def test_failure_classes_of_issue_15(regex_detector: Detector, text: str, entity: str, value: str) -> None:
+    """Cases peers' test suites expect and the regex tier used to miss (issue 15's list)."""
+    assert (entity, value) in [(f.entity, f.value) for f in regex_detector.detect(text)]

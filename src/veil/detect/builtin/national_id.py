@@ -66,6 +66,7 @@ UK_NINO = PatternRecognizer(
             r"(?<![\w])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
             r"(?: ?\d{2}){3} ?[A-D](?![\w])",
             0.5,
+            flags=("IGNORECASE",),  # lower-case numbers are the same number; prefixes and suffix still checked
         ),
     ),
     context=("national insurance", "nino", "ni number", "ni no", "insurance"),

@@ -24,6 +24,9 @@ DATE = PatternRecognizer(
                 flags=("IGNORECASE",)),
         Pattern("month_day_year", rf"\b{_MONTH}\.?\s{{1,3}}{_DAY}(?:st|nd|rd|th)?,?\s{{1,3}}{_YEAR}\b", 0.6,
                 flags=("IGNORECASE",)),
+        # 5-May-2021, 22-nov-1972, 05/Mar/20, 5.May.2021: a month name between the same separators
+        Pattern("day_mon_year", rf"(?<![\w\-/.]){_DAY}([\-/.]){_MONTH}\1(?:{_YEAR}|\d{{2}})(?![\w\-/]|\.\d)", 0.6,
+                flags=("IGNORECASE",)),
         Pattern("month_year", rf"\b{_MONTH}\.?,?\s{{1,3}}{_YEAR}\b", 0.4, flags=("IGNORECASE",)),
     ),
     validator="date",
