@@ -125,22 +125,12 @@ class Guard:
         call.prompt_text = "\n".join(texts)
         call.prompt_plain = decode(call.prompt_text)
         results = anonymizer.apply(texts, findings, call.purpose)  # token look-alikes are pseudonymized too
-        renames: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
-        for i, (slot, result) in enumerate(zip(slots, results, strict=True)):
+        for text, result in zip(texts, results, strict=True):
             for item in result.items:
                 if item.operator in REVERSIBLE:
                     for token in anonymizer.tokens_in(item.replacement):
-                        call.originals[token] = texts[i][item.start : item.end]
-            if result.text == texts[i]:
-                continue
-            if slot.kind == "key":
-                renames.setdefault(id(slot.container), (slot.container, {}))[1][slot.key] = result.text
-            else:
-                slot.container[slot.key] = fields.sanitize_name(result.text) if slot.kind == "name" else result.text
-        for container, names in renames.values():  # keys last: value slots point at the old keys
-            items = list(container.items())
-            container.clear()
-            container.update((names.get(k, k), v) for k, v in items)
+                        call.originals[token] = text[item.start : item.end]
+        fields.write_back(slots, [r.text for r in results])
         return body
 
     # -- answer --------------------------------------------------------------------------------------------
@@ -157,17 +147,7 @@ class Guard:
     def restore_body(self, body: Any, path: str, call: Call) -> Any:
         """Restore and leak-scan every piece of content of a whole answer (or error body) in place."""
         slots = fields.slots(body, fields.shape("answers", path), numbers=False, max_depth=self.max_depth)
-        renames = []
-        for slot in slots:
-            text = self.restore_text(slot.text, call)
-            if text == slot.text:
-                continue
-            if slot.kind == "key":
-                renames.append((slot.container, slot.key, text))
-            else:
-                slot.container[slot.key] = text
-        for container, old, new in renames:
-            container[new] = container.pop(old)
+        fields.write_back(slots, [self.restore_text(slot.text, call) for slot in slots])
         return body
 
     def _is_leak(self, value: str, call: Call) -> bool:

@@ -10,6 +10,7 @@ and, in answers, the parts that stream in pieces.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -120,6 +121,23 @@ def sanitize_name(value: str) -> str:
     return (_NAME_CHARS.sub("_", value).strip("_") or "user")[:64]
 
 
+def write_back(slots: Sequence[Slot], texts: Sequence[str]) -> None:
+    """Put each slot's new text in place: values directly (names reduced to the API's pattern), renamed keys last
+    (value slots still point at the old keys) and in the object's own order."""
+    renames: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+    for slot, text in zip(slots, texts, strict=True):
+        if text == slot.text:
+            continue
+        if slot.kind == "key":
+            renames.setdefault(id(slot.container), (slot.container, {}))[1][slot.key] = text
+        else:
+            slot.container[slot.key] = sanitize_name(text) if slot.kind == "name" else text
+    for container, names in renames.values():
+        items = list(container.items())
+        container.clear()
+        container.update((names.get(k, k), v) for k, v in items)
+
+
 def _step(nodes: tuple[Node, ...], key: str) -> tuple[tuple[Node, ...], str | None]:
     """The nodes below ``nodes`` for ``key`` and the first kind that applies to them."""
     nxt: list[Node] = []
@@ -221,16 +239,3 @@ def _schema_children(
             children.append((value, (), depth + 1, (*path, key), "schema", False))
         elif key not in SCHEMA_KEYWORDS:  # description, title, enum, examples, default... and anything unknown
             _visit(schema, key, value, (), None, depth, (*path, key), False, numbers, out, children)
-
-
-def check_depth(body: Any, max_depth: int) -> None:
-    """Refuse a body nested deeper than ``max_depth`` (iteratively: no recursion limit to hit)."""
-    stack = [(body, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > max_depth:
-            raise InputError(f"the JSON body is nested deeper than {max_depth} levels")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
