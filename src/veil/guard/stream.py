@@ -42,23 +42,17 @@ class AnswerStream:
         self._pending: dict[Hashable, str] = {}
         self._sent: dict[Hashable, str] = {}
 
-    def piece(self, channel: Hashable, text: str | None, finished: bool = False) -> str | None:
-        """What to send now on ``channel`` (``None``: the chunk carried no text and nothing is due)."""
+    def piece(self, channel: Hashable, text: str) -> str:
+        """What to send now on ``channel`` for a new piece of it (possibly nothing yet: "")."""
         restorer = self._restorers.get(channel)
         if restorer is None:
             restorer = self._restorers[channel] = self._guard.stream_restorer(self._call)
         pending = self._pending.get(channel, "") + (restorer.feed(text) if text else "")
-        if finished:
-            pending += restorer.flush()
+        cut = max(pending.rfind(" "), pending.rfind("\n"), pending.rfind("\t")) + 1
+        if not cut and len(pending) > self.MAX_HELD:
             cut = len(pending)
-        else:
-            cut = max(pending.rfind(" "), pending.rfind("\n"), pending.rfind("\t")) + 1
-            if not cut and len(pending) > self.MAX_HELD:
-                cut = len(pending)
         out, self._pending[channel] = pending[:cut], pending[cut:]
-        if not out:
-            return None if text is None else ""
-        return self._send(channel, out)
+        return self._send(channel, out) if out else ""
 
     def _send(self, channel: Hashable, out: str) -> str:
         sent = self._sent.get(channel, "")
@@ -167,8 +161,7 @@ class StreamFixer:
             if slot.kind == "key":
                 continue  # keys of a stream chunk are the API's own
             if slot.streamed:
-                piece = self.answer.piece(channel_of(slot), slot.text)
-                slot.container[slot.key] = piece or ""
+                slot.container[slot.key] = self.answer.piece(channel_of(slot), slot.text)
             else:
                 slot.container[slot.key] = self.guard.restore_text(slot.text, self.call)
 
@@ -182,13 +175,12 @@ class StreamFixer:
         out: list[dict[str, Any]] = []
         if kind.endswith(".done"):
             channel = self._channel(obj, kind.removesuffix(".done"))
-            rest = self.answer.rest(channel) if channel in self.answer.channels() else ""
+            rest = self.answer.rest(channel)  # "" for a channel that never opened
             if rest:
                 out.append(self._delta_event(channel, rest))
         elif kind in ("response.completed", "response.incomplete", "response.failed"):
             out.extend(self.end())
         family = kind.removesuffix(".delta")
-        self._last[family] = {k: obj[k] for k in _ID_FIELDS if k in obj}
         self._fix(obj, channel_of=lambda _slot: self._channel(obj, family))
         out.append(obj)
         return out
