@@ -129,3 +129,30 @@ def test_a_request_id_from_the_client_is_bounded(scripted: Any, script: Script) 
     script.answer({"choices": []})
     r = httpx.post(scripted[1].url + CHAT, json=body(), headers={"x-request-id": "x" * 5000})
     assert len(r.headers["x-request-id"]) == 32
+
+
+def test_a_failed_call_is_audited_and_counted_once(guard: Guard) -> None:
+    """Unreachable model, answer over the limit: one audit record and one metric count per call."""
+    from veil.policy import Policy
+    from veil.storage.testing import free_port
+
+    policy = Policy.model_validate({**guard.policy.model_dump(), "guard": {"max_answer_bytes": 2048}})
+    small = Guard(policy, guard.anonymizer)
+    script = Script()
+    with Server(scripted_app(script)) as up, Server(create_app(small, up.url)) as proxy, \
+            Server(create_app(small, f"http://127.0.0.1:{free_port()}")) as nowhere:  # fmt: skip
+        script.answer({"choices": [{"index": 0, "message": {"content": "x" * 5000}}]})
+        ids = []
+        for server, status in ((proxy, 502), (nowhere, 502)):
+            r = httpx.post(server.url + CHAT, json=body(), headers={"x-request-id": f"once-{status}-{server.port}"})
+            assert r.status_code == status
+            ids.append(r.headers["x-request-id"])
+            metrics = httpx.get(server.url + "/metrics").text
+            line = next(x for x in metrics.splitlines() if x.startswith('veil_guard_requests_total{path="/v1/chat'))
+            assert line.endswith(" 1.0"), line
+        small.audit.flush()
+        recs = [
+            json.loads(r["details"]) for r in small.anonymizer.vault.audit.records() if r["action"] == "guard.request"
+        ]
+        for rid in ids:
+            assert [d["request_id"] for d in recs].count(rid) == 1

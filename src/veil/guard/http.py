@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi.responses import JSONResponse
 
+if TYPE_CHECKING:
+    from veil.guard.core import Call
+
 
 class Refusal(Exception):
-    """An OpenAI-style error answer, raised anywhere in a request's handling."""
+    """An OpenAI-style error answer, raised anywhere in a request's handling. ``call``: the model call it ends
+    (finished, audited and counted once, where the refusal is answered); ``label``: its metrics result."""
 
-    def __init__(self, status: int, message: str, kind: str) -> None:
+    def __init__(self, status: int, message: str, kind: str, *, call: Call | None = None, label: str = "") -> None:
         super().__init__(message)
         self.status, self.message, self.kind = status, message, kind
+        self.call, self.label = call, label
 
 
 def error_response(status: int, message: str, kind: str, rid: str) -> JSONResponse:
@@ -23,11 +28,12 @@ def error_response(status: int, message: str, kind: str, rid: str) -> JSONRespon
     return JSONResponse(body, status_code=status, headers={"x-request-id": rid})
 
 
-def upstream_failure(exc: httpx.HTTPError) -> Refusal:
+def upstream_failure(exc: httpx.HTTPError, call: Call | None = None) -> Refusal:
     """504 when the model did not answer in time, 502 when it cannot be reached."""
     if isinstance(exc, httpx.TimeoutException):
-        return Refusal(504, "the upstream model did not answer in time", "veil_upstream_timeout")
-    return Refusal(502, f"the upstream model cannot be reached: {type(exc).__name__}", "veil_upstream_error")
+        return Refusal(504, "the upstream model did not answer in time", "veil_upstream_timeout", call=call)
+    message = f"the upstream model cannot be reached: {type(exc).__name__}"
+    return Refusal(502, message, "veil_upstream_error", call=call)
 
 
 async def read_limited(chunks: AsyncIterator[bytes], limit: int, what: str) -> bytes:

@@ -117,7 +117,9 @@ class GuardProxy:
                 return await self.passthrough(path, request, rid, tenant)
             raise Refusal(404, "this path is not proxied by the guard policy", "veil_path_refused")
         except Refusal as exc:
-            self.metrics.record(path, exc.status, None, tenant.actor)
+            if exc.call is not None:
+                self.guard.finish(exc.call, exc.status)
+            self.metrics.record(path, exc.label or exc.status, exc.call, tenant.actor)
             return error_response(exc.status, exc.message, exc.kind, rid)
 
     async def passthrough(self, path: str, request: Request, rid: str, tenant: Tenant) -> Response:
@@ -170,9 +172,7 @@ class GuardProxy:
             )
             resp = await self.client.send(upstream_request, stream=True)
         except httpx.HTTPError as exc:
-            failure = upstream_failure(exc)
-            self.finish(call, failure.status)
-            raise failure from None
+            raise upstream_failure(exc, call) from None
         if (
             resp.status_code < 400
             and body.get("stream")
@@ -185,7 +185,10 @@ class GuardProxy:
         try:
             raw = await read_limited(resp.aiter_bytes(), self.settings.max_answer_bytes, "answer")
         except httpx.HTTPError as exc:
-            raise upstream_failure(exc) from None
+            raise upstream_failure(exc, call) from None
+        except Refusal as exc:  # over max_answer_bytes
+            exc.call = call
+            raise
         finally:
             await resp.aclose()
         upstream_ms = (time.perf_counter() - sent) * 1000
@@ -208,22 +211,19 @@ class GuardProxy:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             if resp.status_code < 400:
-                self.finish(call, 502)
-                raise Refusal(502, "the upstream answer is not valid JSON", "veil_upstream_error") from None
+                raise Refusal(502, "the upstream answer is not valid JSON", "veil_upstream_error", call=call) from None
             data = raw.decode("utf-8", "replace")
         try:
             if isinstance(data, str):
                 return await self.work(self.guard.restore_text, data, call)
             return await self.work(self.guard.restore_body, data, call.path, call)
         except PolicyViolation as exc:
-            self.finish(call, 422, result="blocked")
-            raise Refusal(422, exc.message, "veil_policy_violation") from None
+            raise Refusal(422, exc.message, "veil_policy_violation", call=call, label="blocked") from None
         except InputError as exc:
-            self.finish(call, 502)
-            raise Refusal(502, f"the upstream answer: {exc.message}", "veil_upstream_error") from None
+            raise Refusal(502, f"the upstream answer: {exc.message}", "veil_upstream_error", call=call) from None
 
-    def finish(self, call: Call, status: int, result: str | None = None) -> None:
-        self.metrics.record(call.path, result or status, call, call.actor)
+    def finish(self, call: Call, status: int) -> None:
+        self.metrics.record(call.path, status, call, call.actor)
         self.guard.finish(call, status)
 
     async def stream(self, resp: httpx.Response, call: Call, overhead: float) -> AsyncIterator[bytes]:
