@@ -265,8 +265,8 @@ class Anonymizer:
         """Replace tokens (pseudonyms, ``enc:`` values) with the originals; unknown tokens stay as they are.
 
         ``audit=False`` is for callers that write their own audit record for the same action (the guard).
-        ``known``: restore only these tokens (token -> original), without reading the vault; every other token
-        is left as it is and reported to ``on_foreign`` (the guard: a call restores only what its request held).
+        ``known``: restore only these tokens (token -> original), without reading the vault (the guard: a call
+        restores only what its request held). Every token left as it is is reported to ``on_foreign``.
         """
         chosen = self._spans(text)
         if not chosen:
@@ -279,8 +279,6 @@ class Anonymizer:
         for start, end, kind, token in chosen:
             if known is not None:
                 original = known.get(token)
-                if original is None and on_foreign is not None:
-                    on_foreign(token)
             elif kind == "token":
                 original = values.get(token)
             else:
@@ -294,6 +292,8 @@ class Anonymizer:
                         "or sealed with another key"
                     ) from None
             if original is None:
+                if on_foreign is not None:
+                    on_foreign(token)
                 continue
             parts.append(text[pos:start])
             parts.append(original)

@@ -352,3 +352,13 @@ def test_deep_json_lines_tables_are_refused_before_they_exhaust_memory(tmp_path:
     fine = tmp_path / "fine.jsonl"
     fine.write_text(json.dumps({"a": [[1, 2], [3]], "b": "[[[[not nesting]]]]" * 20}) + "\n")
     assert veil(env, "scan-table", str(fine), "--no-ner").returncode in (0, 1)
+
+
+def test_restore_counts_only_the_tokens_it_could_not_restore(tmp_path: Path, env: dict[str, str], policy: Path) -> None:
+    """A restored original that itself looks like a token is not reported as unknown."""
+    text = "ticket <EMAIL_ADDRESS_7> for ann@example.com"
+    out = veil(env, "anonymize", text, "-p", str(policy)).stdout
+    res = veil(env, "restore", out, "-p", str(policy))
+    assert res.returncode == 0 and res.stdout == text and "not in this vault" not in res.stderr
+    res = veil(env, "restore", f"{out} and <EMAIL_ADDRESS_99>", "-p", str(policy))
+    assert "1 token(s) are not in this vault" in " ".join(res.stderr.split())

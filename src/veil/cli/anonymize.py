@@ -157,13 +157,10 @@ def restore(
     anon = _anonymizer(policy, vault)
     actor = require_principal(anon.vault, "detokenize", policy=anon.policy)
     literal = _literal(source, text)
-    left = 0
+    left: list[str] = []
 
     def run(texts: list[str], counts: Counter[str]) -> list[str]:
-        nonlocal left
-        restored = [anon.restore(t, actor=actor) for t in texts]
-        left += sum(len(anon.tokens_in(r)) for r in restored)
-        return restored
+        return [anon.restore(t, actor=actor, on_foreign=left.append) for t in texts]
 
     with atomic_output(out, overwrite=overwrite, inputs=[] if literal else [source]) as fh:
         if jsonl:
@@ -173,7 +170,7 @@ def restore(
             for _, block in blocks:
                 fh.write(run([block], Counter())[0])
     if left:
-        err.print(f"warning: {left} token(s) are not in this vault and were left as they are "
+        err.print(f"warning: {len(left)} token(s) are not in this vault and were left as they are "
                   f"(another vault, scope '{anon.policy.scope}' of another policy, or shredded subjects?)")  # fmt: skip
 
 
