@@ -96,11 +96,8 @@ def _same_file(a: str | Path, b: Path) -> bool:
 
 
 def temp_beside(path: Path) -> tuple[int, Path]:
-    """A new temporary file in ``path``'s folder (same file system, so a rename replaces ``path`` atomically)."""
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory")
-    if not path.parent.exists():
-        raise InputError(f"{path}: folder {path.parent} does not exist")
+    """A new temporary file in ``path``'s folder (same file system, so a rename replaces ``path`` atomically);
+    ``path`` has passed :func:`check_target`."""
     sweep_stale(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{owner_tag()}-", suffix=".tmp", dir=path.parent)
     return fd, Path(tmp)

@@ -110,12 +110,10 @@ def decode(text: str) -> str:
     return view.text if view is not None else text
 
 
-def detect_encoded(
-    detector: Detector, texts: Sequence[str], found: list[list[Finding]] | None = None
-) -> list[list[Finding]]:
+def detect_encoded(detector: Detector, texts: Sequence[str]) -> list[list[Finding]]:
     """Findings of ``detector`` in each text plus those only visible once its escapes are undone (offsets and
     values refer to the original text)."""
-    found = found if found is not None else detector.detect_many(texts)
+    found = detector.detect_many(texts)
     views = {i: v for i, t in enumerate(texts) if has_escapes(t) and (v := decoded_view(t)) is not None}
     if not views:
         return found
