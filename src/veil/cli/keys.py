@@ -75,7 +75,7 @@ def audit_verify(vault: VaultOpt = None) -> None:
     log = opened.audit
     result = log.verify()
     if result.ok:
-        point = log.anchor.newest() if log.anchor is not None else None
+        point = result.anchored
         anchored = (f"; head anchored by the checkpoint of {point.at} (record {point.last_id}, {log.anchor.path})"
                     if point is not None and log.anchor is not None
                     else "; no checkpoint yet: deletions at the end cannot be proven")  # fmt: skip

@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from veil.storage.engine import write_tx
 from veil.storage.schema import audit
-from veil.vault.anchor import Anchor
+from veil.vault.anchor import Anchor, Checkpoint
 
 GENESIS = b"\x00" * 32
 FIELDS = ("id", "at", "actor", "action", "scope", "subject", "purpose", "result", "details")
@@ -57,6 +57,7 @@ class Verification:
     records: int
     first_bad: int | None = None
     problem: str = ""
+    anchored: Checkpoint | None = None  # the newest checkpoint the head was checked against
 
 
 class AuditLog:
@@ -111,47 +112,38 @@ class AuditLog:
 
     def verify(self) -> Verification:
         """The chain checked record by record, then its head against the newest anchored checkpoint."""
+        point = self.anchor.newest() if self.anchor is not None else None
         try:
-            found = self._verify_chain()
+            found = self._verify_chain(point)
         except (OperationalError, ProgrammingError):
             return Verification(False, 0, None, "the audit table is missing or unreadable")
-        if not found[0].ok or self.anchor is None:
-            return found[0]
-        count, head = found[0].records, found[1]
-        point = self.anchor.newest()
-        if point is None:
-            return found[0]
-        if head is None or head[0] < point.last_id:
-            last = head[0] if head else 0
-            return Verification(False, count, last + 1, f"records {last + 1}..{point.last_id} were deleted "
-                                f"(the checkpoint of {point.at} saw record {point.last_id})")  # fmt: skip
-        return found[0]
+        return replace(found, anchored=point) if found.ok else found
 
-    def _verify_chain(self) -> tuple[Verification, tuple[int, bytes] | None]:
+    def _verify_chain(self, point: Checkpoint | None) -> Verification:
         prev = GENESIS
-        expected_id = 1
         count = 0
-        head: tuple[int, bytes] | None = None
-        at_checkpoint: dict[int, bytes] = {}
-        point = self.anchor.newest() if self.anchor is not None else None
+        at_point: bytes | None = None  # the chain's digest at the checkpoint's record
         for rec in self.records():
             count += 1
-            if rec["id"] != expected_id:
-                return Verification(False, count, rec["id"], f"record {expected_id} is missing (deleted)"), head
+            if rec["id"] != count:
+                return Verification(False, count, rec["id"], f"record {count} is missing (deleted)")
             if bytes(rec["prev"]) != prev:
-                problem = "does not follow the previous record (deleted or reordered)"
-                return Verification(False, count, rec["id"], problem), head
+                return Verification(
+                    False, count, rec["id"], "does not follow the previous record (deleted or reordered)"
+                )
             if not hmac.compare_digest(bytes(rec["digest"]), self._digest(prev, rec)):
-                return Verification(False, count, rec["id"], "its content was changed after it was written"), head
+                return Verification(False, count, rec["id"], "its content was changed after it was written")
             prev = bytes(rec["digest"])
             if point is not None and rec["id"] == point.last_id:
-                at_checkpoint[rec["id"]] = prev
-            expected_id += 1
-        if point is not None and point.last_id in at_checkpoint and at_checkpoint[point.last_id].hex() != point.digest:
-            return Verification(False, count, point.last_id, "the chain was rewritten since its checkpoint"), head
-        if count:
-            head = (expected_id - 1, prev)
-        return Verification(True, count), head
+                at_point = prev
+        if point is None:
+            return Verification(True, count)
+        if at_point is not None and at_point.hex() != point.digest:
+            return Verification(False, count, point.last_id, "the chain was rewritten since its checkpoint")
+        if count < point.last_id:
+            return Verification(False, count, count + 1, f"records {count + 1}..{point.last_id} were deleted "
+                                f"(the checkpoint of {point.at} saw record {point.last_id})")  # fmt: skip
+        return Verification(True, count)
 
     def export(self) -> Iterator[str]:
         """JSON Lines, one record each, with its chain digests in hex."""
