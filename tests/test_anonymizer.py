@@ -121,3 +121,12 @@ def test_unknown_tokens_stay(keyed_vault: Vault) -> None:
 
 def test_secrets_detector_default(keyed_vault: Vault) -> None:
     assert isinstance(Anonymizer(IRREVERSIBLE, vault=keyed_vault).detector, Detector)
+
+
+def test_a_token_two_formats_can_read_is_read_as_the_one_that_wrote_it(keyed_vault: Vault) -> None:
+    """An all-digit hash ("PHONE_NUMBER-1318226262") is also a tolerant "<{entity}_{n}>" (found by hypothesis)."""
+    anon = Anonymizer(REVERSIBLE, vault=keyed_vault)
+    token = "PHONE_NUMBER-1318226262"
+    assert anon.tokens_in(f"call {token}") == [token]
+    assert anon.restore(f"call <{token}>.", known={token: "+44 20 7946 1008"}) == "call +44 20 7946 1008."
+    assert anon.tokens_in("<PHONE_NUMBER_1318226262>") == ["<PHONE_NUMBER_1318226262>"]

@@ -235,22 +235,26 @@ class Anonymizer:
 
     def _spans(self, text: str) -> list[tuple[int, int, str, str]]:
         """Token-like spans ``restore`` acts on: (start, end, "token" | "enc", canonical token)."""
-        spans: list[tuple[int, int, str, str]] = []
+        spans: list[tuple[int, int, str, str, bool]] = []
         if not self._maybe_token.search(text):
-            return spans
+            return []
         for fmt, finder in self._finders:
             for m in finder.finditer(text):
                 token = fmt.canonical(m, self._entity_names)
                 if token is not None:
-                    spans.append((m.start(), m.end(), "token", token))
+                    inexact = _bare(token) != _bare(m.group())
+                    spans.append((m.start(), m.end(), "token", token, inexact))
         for m in ENCRYPTED.finditer(text):
-            spans.append((m.start(), m.end(), "enc", m.group()))
-        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-        chosen, last = [], -1
-        for sp in spans:
-            if sp[0] >= last:
-                chosen.append(sp)
-                last = sp[1]
+            spans.append((m.start(), m.end(), "enc", m.group(), False))
+        # longest first; where two formats read the same text ("PHONE_NUMBER-1318226262" is also a tolerant
+        # "<{entity}_{n}>"), the one that wrote it exactly wins
+        spans.sort(key=lambda s: (s[0], -(s[1] - s[0]), s[4]))
+        chosen: list[tuple[int, int, str, str]] = []
+        last = -1
+        for start, end, kind, token, _ in spans:
+            if start >= last:
+                chosen.append((start, end, kind, token))
+                last = end
         return chosen
 
     def restore(
@@ -326,6 +330,11 @@ def _assemble(
     gaps.append((length, length + len(text) - pos, pos))
     parts.append(text[pos:])
     return "".join(parts), spans, gaps
+
+
+def _bare(token: str) -> str:
+    """A token without the brackets around it."""
+    return token.strip("<>[](){}« »")
 
 
 def _to_original(start: int, end: int, gaps: list[Gap]) -> tuple[int, int] | None:
