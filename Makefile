@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install services demo test test-fast lint bench clean llm
+.PHONY: install services demo test test-fast test-deep lint bench clean llm
 
 $(STAMP): pyproject.toml requirements/models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ test: install lint services
 
 test-fast: install
 	$(BIN)/pytest -n 2 -q -m "not service"
+
+test-deep: install
+	CI= VEIL_PROPERTY_EXAMPLES=2000 $(BIN)/pytest -n 2 -q -m "not service" tests/test_anonymizer.py tests/detect/test_properties.py tests/guard tests/cli/test_robustness.py
 
 $(VENV)/.bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[ner,tabular,postgres,guard,dev,bench]'

@@ -5,9 +5,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from veil.detect import Detector
 from veil.storage import testing
+
+# CI explores a fixed set of examples (a red CI stops every landing); `make test-deep` explores new ones, many more
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
