@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from veil.detect import Detector
@@ -153,6 +153,7 @@ class Anonymizer:
 
         per_text: list[list[Finding]] = []
         for text, fs in zip(texts, findings, strict=True):
+            fs = self._run_ons(text, fs)
             look = self._lookalikes(text)
             per_text.append(resolve([*fs, *look]) if look else fs)
         groups: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
@@ -176,6 +177,32 @@ class Anonymizer:
             )
             results.append(Anonymized(out, items))
         return results
+
+    def _run_ons(self, text: str, fs: list[Finding]) -> list[Finding]:
+        """Findings in the text that runs on from a finding with no boundary between ("...7654 32GB82 WEST...").
+
+        Such text only becomes detectable once the finding beside it is replaced; it is detected now, on its
+        own, so that no replacement uncovers a value it left in place.
+        """
+        from veil.detect.resolve import resolve
+
+        for _ in range(4):
+            edges = {f.end for f in fs} | {f.start for f in fs}
+            gaps = [
+                (a, b)
+                for a, b in _gaps(fs, len(text))
+                if (a in edges and 0 < a < len(text) and text[a - 1].isalnum() and text[a].isalnum())
+                or (b in edges and 0 < b < len(text) and text[b - 1].isalnum() and text[b].isalnum())
+            ]
+            if not gaps:
+                return fs
+            found = self.detector.detect_many([text[a:b] for a, b in gaps])
+            new = [replace(f, start=f.start + a, end=f.end + a) for (a, _), got in zip(gaps, found, strict=True)
+                   for f in got]  # fmt: skip
+            if not new:
+                return fs
+            fs = resolve([*fs, *new])
+        return fs
 
     def _make_restorable(
         self, text: str, fs: list[Finding], chosen: list[tuple[str, str]]
@@ -330,6 +357,18 @@ def _assemble(
     gaps.append((length, length + len(text) - pos, pos))
     parts.append(text[pos:])
     return "".join(parts), spans, gaps
+
+
+def _gaps(fs: list[Finding], length: int) -> list[tuple[int, int]]:
+    """The stretches of text between sorted, non-overlapping findings."""
+    out, pos = [], 0
+    for f in fs:
+        if f.start > pos:
+            out.append((pos, f.start))
+        pos = max(pos, f.end)
+    if pos < length:
+        out.append((pos, length))
+    return out
 
 
 def _bare(token: str) -> str:
