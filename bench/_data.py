@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,3 +88,21 @@ def short_and_long_texts() -> tuple[list[str], list[str]]:
     """Short (~70 chars) and long (~1,300 chars) texts built from the generated set."""
     texts = [s.text for s in presidio_set("generated_large.json")]
     return [t for t in texts if 40 <= len(t) <= 100], join_long(texts)
+
+
+PHYSIONET_TYPES = ("HCPName", "PTName", "PTNameInitial", "RelativeProxyName", "Date", "DateYear", "Location",
+                   "Phone", "Age", "Other")  # fmt: skip
+
+
+def physionet(folder: Path = PII_DEV / "physionet-deid-dev") -> list[Sample]:
+    """The PhysioNet deid nursing notes (latin-1), gold spans labelled with the corpus's own PHI types."""
+    raw = (folder / "id.text").read_text(encoding="latin-1")
+    bodies: dict[tuple[str, str], str] = {}
+    for m in re.finditer(r"START_OF_RECORD=([^|]+)\|\|\|\|([^|]+)\|\|\|\|\n(.*?)\|\|\|\|END_OF_RECORD", raw, re.S):
+        bodies[(m.group(1), m.group(2))] = m.group(3)
+    spans: dict[tuple[str, str], list[tuple[int, int, str | None]]] = {key: [] for key in bodies}
+    for line in (folder / "id-phi.phrase").read_text(encoding="latin-1").splitlines():
+        parts = line.split(" ", 5)
+        if len(parts) >= 5 and (parts[0], parts[1]) in spans:
+            spans[(parts[0], parts[1])].append((int(parts[2]), int(parts[3]), parts[4]))
+    return [Sample(bodies[key], spans[key]) for key in bodies]

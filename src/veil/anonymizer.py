@@ -60,6 +60,8 @@ def detector_for(policy: Policy) -> Detector:
         thresholds=d.thresholds,
         allow=d.allow,
         deny=d.deny,
+        profile=d.profile,
+        model=d.model,
     )
 
 

@@ -78,6 +78,12 @@ class MissingExtraError(VeilError):
         self.package = package
 
 
+class ModelError(ConfigError):
+    """A shipped model is missing, changed on disk, or not a model."""
+
+    code = "VEIL-140"
+
+
 class VaultError(VeilError):
     """The vault (keys, tokens, encrypted records) failed."""
 

@@ -89,7 +89,7 @@ NEGATIVE = [
     ("DATE_TIME", "card 4111-1111-1111-1111"),
     ("STREET_ADDRESS", "I walked 3 blocks down the road"),
     ("ZIP_CODE", "order 94043 arrived"),
-    ("ZIP_CODE", "SW1A 1AA"),
+    ("ZIP_CODE", "SW1A1AA and ab1 2cd"),  # unspaced needs address context; lower case is not a postcode
     ("CRYPTO", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3"),  # base58check fails
     ("CRYPTO", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdp"),  # bech32 fails
     ("JWT", "eyJub3QganNvbg.eyJhbGciOiJub25lIn0.c2lnbmF0dXJlMTIz"),  # header is not JSON

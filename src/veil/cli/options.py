@@ -37,6 +37,8 @@ def make_detector(
     threshold: float | None = None,
     recognizers: Path | None = None,
     ner: bool | None = None,
+    profile: str = "general",
+    model: str = "veil",
 ) -> Detector:
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold {threshold} is not within 0..1")
@@ -45,6 +47,8 @@ def make_detector(
         ner="auto" if ner is None else ner,
         entities=parse_entities(entities),
         default_threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        profile=profile,
+        model=model,
     )
 
 

@@ -105,6 +105,8 @@ def scan(
         Path | None, typer.Option("--recognizers", "-r", help="YAML file of custom recognizers and lists.")
     ] = None,
     ner: Annotated[bool | None, typer.Option("--ner/--no-ner", help="Force the NER tier on or off.")] = None,
+    profile: Annotated[str, typer.Option(help="general, clinical (HIPAA Safe Harbor) or chat.")] = "general",
+    model: Annotated[str, typer.Option(help="NER model: veil (shipped) or spacy-sm.")] = "veil",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (0 = all cores).")] = 1,
     reveal: Annotated[bool, typer.Option(help="Print the found values unmasked.")] = False,
 ) -> None:
@@ -114,7 +116,9 @@ def scan(
     literal = text or (source != "-" and not Path(source).exists())
     if literal and not text and _looks_like_path(source):
         raise InputError(f"{source}: file not found", hint="use --text to scan the argument itself as text")
-    detector = make_detector(entities=entities, threshold=threshold, recognizers=recognizers, ner=ner)
+    detector = make_detector(
+        entities=entities, threshold=threshold, recognizers=recognizers, ner=ner, profile=profile, model=model
+    )
     found = 0
     counts: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []

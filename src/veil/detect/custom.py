@@ -105,6 +105,8 @@ def build_detector(
     thresholds: Mapping[str, float] | None = None,
     allow: Iterable[str] = (),
     deny: Mapping[str, Iterable[str]] | None = None,
+    profile: str = "general",
+    model: str = "veil",
 ) -> Detector:
     """A Detector with the built-in recognizers plus those of a custom file; the file's lists and thresholds
     are merged under the explicit ones."""
@@ -131,4 +133,6 @@ def build_detector(
         default_threshold=default_threshold,
         allow=merged_allow,
         deny=merged_deny,
+        profile=profile,
+        model=model,
     )

@@ -8,14 +8,16 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal
 
+from veil.detect import models
 from veil.detect.address import complete_addresses
 from veil.detect.builtin import BUILTIN
 from veil.detect.context import ContextScorer
 from veil.detect.lists import AllowList, DenyList
 from veil.detect.mentions import propagate
+from veil.detect.ner import DEFAULT_MODEL, SpacyRecognizer, ner_available
 from veil.detect.ner import LABELS as NER_LABELS
-from veil.detect.ner import SpacyRecognizer, ner_available
 from veil.detect.prefilter import PatternSpec, Prefilter
+from veil.detect.profiles import Profile, get_profile
 from veil.detect.recognizer import PatternRecognizer
 from veil.detect.resolve import resolve
 from veil.errors import ConfigError, InputError
@@ -50,8 +52,16 @@ class Detector:
         context: ContextScorer | None = None,
         prefilter: bool = True,
         propagate: bool = True,
+        profile: str | Profile = "general",
+        model: str = DEFAULT_MODEL,
     ) -> None:
-        self.recognizers = tuple(BUILTIN if recognizers is None else recognizers)
+        self.profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        base = tuple(BUILTIN if recognizers is None else recognizers)
+        taken = {r.name for r in base}
+        self.recognizers = base + tuple(r for r in self.profile.recognizers if r.name not in taken)
+        if model not in models.NAMES:
+            raise ConfigError(f"unknown NER model '{model}'", hint=f"models: {', '.join(models.NAMES)}")
+        self.model = model
         names = [r.name for r in self.recognizers]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -83,12 +93,12 @@ class Detector:
         if isinstance(ner, SpacyRecognizer):
             return ner
         if ner == "auto":
-            if not ner_available():
+            if not ner_available(self.model):
                 log.info("veil[ner] not installed: running the regex tier only")
                 return None
             ner = True
         if ner is True:
-            rec = SpacyRecognizer()
+            rec = SpacyRecognizer(self.model, lower_case_names=self.profile.lower_case_names)
             if self.entities is not None and not rec.entities & self.entities:
                 return None
             return rec
@@ -135,7 +145,7 @@ class Detector:
             if self.deny.size:
                 found.extend(self.deny.find(text))
             if ner is not None:
-                found.extend(ner[i])
+                found.extend(self._keep_ner(ner[i]))
             finished = self._finish(found)
             if self.propagate and finished:
                 more = propagate(text, finished)
@@ -153,6 +163,14 @@ class Detector:
             matches = prefilter.finditer(idx, rec.compiled(pattern), text, plan)
             found.extend(rec.findings(pattern, text, matches, scorer))
         return found
+
+    def _keep_ner(self, found: list[Finding]) -> list[Finding]:
+        """The profile's filter on model finds: in clinical notes, GI, ABG or Foley are not names or places."""
+        if not self.profile.drop_clinical_terms:
+            return found
+        from veil.detect.gazetteers import never_a_name
+
+        return [f for f in found if not all(never_a_name(w) for w in f.value.split())]
 
     def _finish(self, found: list[Finding]) -> list[Finding]:
         thresholds, default, entities = self.thresholds, self.default_threshold, self.entities

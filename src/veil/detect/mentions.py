@@ -28,6 +28,8 @@ def propagate(text: str, findings: list[Finding]) -> list[Finding]:
         value = f.value
         if len(value) < MIN_LENGTH or value in seen:
             continue
+        if f.entity == "PASSWORD" and (len(value) < 8 or value.isalpha()):
+            continue  # "admin" elsewhere is more likely the user name than the password again
         seen.add(value)
         pos = text.find(value)
         while pos >= 0:

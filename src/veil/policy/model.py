@@ -99,6 +99,10 @@ class Detection(BaseModel):
     thresholds: dict[EntityName, Score] = {}
     entities: list[EntityName] | None = None
     ner: bool | Literal["auto"] = "auto"
+    profile: Literal["general", "clinical", "chat"] = Field(
+        default="general", description="the kind of text: general, clinical (HIPAA Safe Harbor) or chat"
+    )
+    model: Literal["veil", "spacy-sm"] = Field(default="veil", description="the NER model: Veil's own or spaCy sm")
     recognizers: str | None = Field(default=None, description="YAML file of custom recognizers, relative to the policy")
     allow: list[str] = []
     deny: dict[EntityName, list[str]] = {}

@@ -95,10 +95,19 @@ US_ZIP = PatternRecognizer(
 UK_POSTCODE = PatternRecognizer(
     name="uk_postcode",
     entity="ZIP_CODE",
-    patterns=(Pattern("uk_postcode", rf"(?<![\w]){_UK_POSTCODE}(?![\w])", 0.3),),
+    patterns=(
+        Pattern("uk_postcode", rf"(?<![\w]){_UK_POSTCODE}(?![\w])", 0.3),
+        # outward and inward code with the space, as Royal Mail writes them: reported on their own
+        Pattern(
+            "uk_postcode_spaced",
+            r"(?<![\w])(?:[A-PR-UWYZ][A-HK-Y]?\d[A-HJKPSTUW\d]?) \d[ABD-HJLNP-UW-Z]{2}(?![\w])",
+            0.4,
+            standalone=True,
+        ),
+    ),
     context=_ADDRESS_CONTEXT,
     context_required=True,
-    description="Royal Mail postcode formats, reported only in address context.",
+    description="Royal Mail postcode formats: written with the space anywhere, without it in address context.",
 )
 
 RECOGNIZERS = (STREET_ADDRESS, US_ZIP, UK_POSTCODE)

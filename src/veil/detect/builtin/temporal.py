@@ -9,6 +9,9 @@ _MONTH = (
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+DAY = _DAY
+# Without a year, "may" is a month only when written May or MAY ("you may 2 ..." is not a date).
+_MONTH_NO_YEAR = _MONTH.replace("|may|", "|(?-i:May|MAY)|")
 _YEAR = r"(?:1[89]\d{2}|20\d{2})"
 _TIME = r"(?:[T ](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:\s?[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?"
 
@@ -28,6 +31,13 @@ DATE = PatternRecognizer(
         Pattern("day_mon_year", rf"(?<![\w\-/.]){_DAY}([\-/.]){_MONTH}\1(?:{_YEAR}|\d{{2}})(?![\w\-/]|\.\d)", 0.6,
                 flags=("IGNORECASE",)),
         Pattern("month_year", rf"\b{_MONTH}\.?,?\s{{1,3}}{_YEAR}\b", 0.4, flags=("IGNORECASE",)),
+        Pattern("day_month_short_year", rf"\b{_DAY}(?:st|nd|rd|th)?\s{{1,3}}{_MONTH}\.?,?\s{{1,3}}'?\d{{2}}\b(?![\d:.])",
+                0.5, flags=("IGNORECASE",)),
+        # no year: "Jan 5", "5th of March", "MAY 16"; the month name in any case, May only capitalized
+        Pattern("month_day", rf"\b{_MONTH_NO_YEAR}\.?\s{{1,3}}{_DAY}(?:st|nd|rd|th)?\b(?![:.]\d)", 0.45,
+                flags=("IGNORECASE",)),
+        Pattern("day_month", rf"\b{_DAY}(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTH_NO_YEAR}\b", 0.45,
+                flags=("IGNORECASE",)),
     ),
     validator="date",
     validated_score=0.75,

