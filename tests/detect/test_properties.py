@@ -16,7 +16,10 @@ FRAGMENTS = st.sampled_from([
     "536-22-1234", "192.168.0.1", "2001:db8::1", "https://x.example.org/a", "12/03/1985", "221B Baker Street",
     "CA 94043", "AKIAIOSFODNN7EXAMPLE", "ssn", "card", "zip", "passport", " ", "\n", "-", ".", "@", ":", "é", "İ",
     "\U0001f600", "\u200b", "０１２３", "４１１１ 1111 1111 1111", "Hauptstraße 5", "ſſn", "\u00a0", "K", "٣",
+    "Dr. Okafor", "wife mary", "7/22", "'08", "92 yo", "MRN 1234567", "pager 42133", "from VAMC", "@jane",
 ])  # fmt: skip
+_CLINICAL = Detector(ner=False, profile="clinical")
+_CLINICAL_PLAIN = Detector(ner=False, profile="clinical", prefilter=False)
 TEXTS = st.one_of(st.text(max_size=300), st.lists(st.one_of(FRAGMENTS, st.text(max_size=5)), max_size=30).map("".join))
 
 
@@ -40,6 +43,17 @@ def test_offsets_valid_and_prefilter_exact(regex_detector: Detector, text: str) 
     findings = regex_detector.detect(text)
     _check(text, findings)
     assert findings == _PLAIN.detect(text)
+
+
+@settings(
+    max_examples=int(os.environ.get("VEIL_PROPERTY_EXAMPLES", "300")),
+    deadline=None,
+)
+@given(text=TEXTS)
+def test_clinical_profile_offsets_valid_and_prefilter_exact(text: str) -> None:
+    findings = _CLINICAL.detect(text)
+    _check(text, findings)
+    assert findings == _CLINICAL_PLAIN.detect(text)
 
 
 def test_lone_surrogates_do_not_crash(regex_detector: Detector) -> None:

@@ -127,8 +127,39 @@ def test_every_builtin_entity_has_a_positive_case() -> None:
         ("call 1-800-555-0199 now", "PHONE_NUMBER", "1-800-555-0199"),
         ("pay DE89 3704 0044 0532 0130 00today", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
         ("GB82 WEST 1234 5698 7654 32GB33 BUKB 2020 1555 5555 55", "IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
+        ("536-22-1234", "US_SSN", "536-22-1234"),  # a phone is never grouped 3-2-4
+        ("912-70-1234", "US_ITIN", "912-70-1234"),
+        ("943 476 5919", "UK_NHS", "943 476 5919"),  # the check digit outweighs a phone guess
+        ("2345 6789 0124", "IN_AADHAAR", "2345 6789 0124"),
+        ("call 943 476 5919", "PHONE_NUMBER", "943 476 5919"),  # ... but not phone context
+        ("at 2021-05-05T10:00:00+02:00 ok", "DATE_TIME", "2021-05-05T10:00:00+02:00"),
+        ("mask 255.255.255.255", "IP_ADDRESS", "255.255.255.255"),
+        ("UATP 122000000000003", "CREDIT_CARD", "122000000000003"),
+        ("Dankort 5019717010103742", "CREDIT_CARD", "5019717010103742"),
+        ("Diners 30569309025904", "CREDIT_CARD", "30569309025904"),
+        ("send it to SW1A 1AA please", "ZIP_CODE", "SW1A 1AA"),
+        ("met on March 5th", "DATE_TIME", "March 5th"),
+        ("BIRTHDAY IS MAY 16", "DATE_TIME", "MAY 16"),
+        ("seen 28 Oct, 88 at noon", "DATE_TIME", "28 Oct, 88"),
     ],
 )
 def test_failure_classes_of_issue_15(regex_detector: Detector, text: str, entity: str, value: str) -> None:
     """Cases peers' test suites expect and the regex tier used to miss (issue 15's list)."""
     assert (entity, value) in [(f.entity, f.value) for f in regex_detector.detect(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("you may 2 times", "DATE_TIME"),  # "may" in lower case without a year is the verb
+        ("mask 255.255.255.255", "PHONE_NUMBER"),
+        ("2345 6789 0123", "IN_AADHAAR"),  # Verhoeff fails: left to the phone guess
+    ],
+)
+def test_look_alikes_are_not_reported_as(regex_detector: Detector, text: str, entity: str) -> None:
+    assert entity not in {f.entity for f in regex_detector.detect(text)}
+
+
+def test_a_repeated_short_password_is_not_spread_to_the_user_name(regex_detector: Detector) -> None:
+    found = regex_detector.detect("username: admin password: admin")
+    assert [(f.entity, f.start) for f in found] == [("PASSWORD", 26)]

@@ -142,8 +142,11 @@ def main() -> None:
     ap.add_argument("--synthetic", type=int, default=30000)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
+    from veil.detect.train.card import write_card
+
     result = train(args.data, args.minutes, args.synthetic)
-    print(f"wrote {write(result, args.out)}")
+    out = write(result, args.out)
+    print(f"wrote {out} and {write_card(out)}")
 
 
 if __name__ == "__main__":
