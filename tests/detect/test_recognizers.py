@@ -154,6 +154,8 @@ def test_failure_classes_of_issue_15(regex_detector: Detector, text: str, entity
         ("you may 2 times", "DATE_TIME"),  # "may" in lower case without a year is the verb
         ("mask 255.255.255.255", "PHONE_NUMBER"),
         ("2345 6789 0123", "IN_AADHAAR"),  # Verhoeff fails: left to the phone guess
+        ("dst ff:ff:ff:ff:ff:ff broadcast", "MAC_ADDRESS"),  # names no device
+        ("std::vector and ::", "IP_ADDRESS"),
     ],
 )
 def test_look_alikes_are_not_reported_as(regex_detector: Detector, text: str, entity: str) -> None:

@@ -245,8 +245,8 @@ def ipv4(text: str) -> bool | None:
 
 @register("ipv6")
 def ipv6(text: str) -> bool | None:
-    if text.count(":") < 2:
-        return False
+    if text.count(":") < 2 or text.strip(":") == "":
+        return False  # "::" (the unspecified address, or C++'s scope operator) names nobody
     try:
         ipaddress.IPv6Address(text)
     except ValueError:
@@ -362,6 +362,13 @@ def jwt(text: str) -> bool | None:
 def not_repeated(text: str) -> bool | None:
     """Rejects a run of one repeated character (``000000000``, ``xxxxxxxx``)."""
     core = _SEPARATORS.sub("", text)
+    return None if len(set(core)) > 1 else False
+
+
+@register("mac")
+def mac(text: str) -> bool | None:
+    """Not the broadcast (ff:ff:ff:ff:ff:ff) or null address, nor one repeated character: those name no device."""
+    core = re.sub(r"[:\-.]", "", text).lower()
     return None if len(set(core)) > 1 else False
 
 

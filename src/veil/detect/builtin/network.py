@@ -43,7 +43,7 @@ MAC = PatternRecognizer(
         ),
         Pattern("mac_dotted", r"(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])", 0.5),
     ),
-    validator="not_repeated",
+    validator="mac",
     context=("mac", "hardware", "ethernet", "wifi", "device", "nic"),
     description="IEEE 802 MAC-48 in colon, hyphen or Cisco dotted form.",
 )
