@@ -141,6 +141,10 @@ def test_every_builtin_entity_has_a_positive_case() -> None:
         ("met on March 5th", "DATE_TIME", "March 5th"),
         ("BIRTHDAY IS MAY 16", "DATE_TIME", "MAY 16"),
         ("seen 28 Oct, 88 at noon", "DATE_TIME", "28 Oct, 88"),
+        ("Today is 2024-06-05T09:15:30.500-07:00 or not?", "DATE_TIME", "2024-06-05T09:15:30.500-07:00"),
+        ("Today is May-21", "DATE_TIME", "May-21"),
+        ("Today is 05-May", "DATE_TIME", "05-May"),
+        ("card valid 05/2027", "DATE_TIME", "05/2027"),
     ],
 )
 def test_failure_classes_of_issue_15(regex_detector: Detector, text: str, entity: str, value: str) -> None:
@@ -153,6 +157,7 @@ def test_failure_classes_of_issue_15(regex_detector: Detector, text: str, entity
     [
         ("you may 2 times", "DATE_TIME"),  # "may" in lower case without a year is the verb
         ("mask 255.255.255.255", "PHONE_NUMBER"),
+        ("Today is2024-06-05T09:15:30.500-07:00", "PHONE_NUMBER"),  # not a phone inside a timestamp
         ("2345 6789 0123", "IN_AADHAAR"),  # Verhoeff fails: left to the phone guess
         ("dst ff:ff:ff:ff:ff:ff broadcast", "MAC_ADDRESS"),  # names no device
         ("std::vector and ::", "IP_ADDRESS"),

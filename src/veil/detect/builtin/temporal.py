@@ -21,6 +21,12 @@ DATE = PatternRecognizer(
     patterns=(
         Pattern("iso_date", rf"(?<![\w\-/.]){_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]){_TIME}(?![\w\-/]|\.\d)",
                 0.6),
+        # a date with a clock time is strong evidence: it outranks a phone read inside "09:15:30.500-07:00"
+        Pattern("iso_datetime", rf"(?<![\w\-/.]){_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[T ](?:[01]\d|2[0-3]):[0-5]\d"
+                r"(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?(?![\w\-/]|\.\d)", 0.85),
+        Pattern("month_year_numeric", r"(?<![\w\-/.])(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}(?![\w\-/]|\.\d)", 0.4),
+        Pattern("month_dash", rf"\b(?:{_MONTH_NO_YEAR}-(?:{_YEAR}|{_DAY})|{_DAY}-{_MONTH_NO_YEAR})\b(?!-)", 0.6,
+                flags=("IGNORECASE",)),
         Pattern("numeric_date", rf"(?<![\w\-/.]){_DAY}([/.\-]){_DAY}\1(?:{_YEAR}|\d{{2}})(?![\w\-/]|\.\d)", 0.5),
         Pattern("numeric_date_ymd", rf"(?<![\w\-/.]){_YEAR}([/.]){_DAY}\1{_DAY}(?![\w\-/]|\.\d)", 0.5),
         Pattern("day_month_year", rf"\b{_DAY}(?:st|nd|rd|th)?\s{{1,3}}(?:of\s{{1,3}})?{_MONTH}\.?,?\s{{1,3}}{_YEAR}\b", 0.6,
