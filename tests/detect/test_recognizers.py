@@ -145,6 +145,8 @@ def test_every_builtin_entity_has_a_positive_case() -> None:
         ("Today is May-21", "DATE_TIME", "May-21"),
         ("Today is 05-May", "DATE_TIME", "05-May"),
         ("card valid 05/2027", "DATE_TIME", "05/2027"),
+        ("visit nrk.no for news", "DOMAIN_NAME", "nrk.no"),
+        ("mx of mail.example.no", "DOMAIN_NAME", "mail.example.no"),
     ],
 )
 def test_failure_classes_of_issue_15(regex_detector: Detector, text: str, entity: str, value: str) -> None:
@@ -161,6 +163,7 @@ def test_failure_classes_of_issue_15(regex_detector: Detector, text: str, entity
         ("2345 6789 0123", "IN_AADHAAR"),  # Verhoeff fails: left to the phone guess
         ("dst ff:ff:ff:ff:ff:ff broadcast", "MAC_ADDRESS"),  # names no device
         ("std::vector and ::", "IP_ADDRESS"),
+        ("abd soft.no BM today. Down.Pt resting, 2.Pt ok", "DOMAIN_NAME"),  # full stops without a space
     ],
 )
 def test_look_alikes_are_not_reported_as(regex_detector: Detector, text: str, entity: str) -> None:

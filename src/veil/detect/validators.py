@@ -365,6 +365,19 @@ def not_repeated(text: str) -> bool | None:
     return None if len(set(core)) > 1 else False
 
 
+@register("domain")
+def domain(text: str) -> bool | None:
+    """Not a sentence run into the next ("down.Pt", "2.Pt": a capitalized last label after lower case, or a
+    number before it), nor one repeated character."""
+    labels = text.split(".")
+    tld = labels[-1]
+    if tld[:1].isupper() and not tld.isupper() and not text[:1].isupper():
+        return False
+    if len(labels) == 2 and labels[0].isdigit():
+        return False
+    return not_repeated(text)
+
+
 @register("mac")
 def mac(text: str) -> bool | None:
     """Not the broadcast (ff:ff:ff:ff:ff:ff) or null address, nor one repeated character: those name no device."""

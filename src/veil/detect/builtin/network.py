@@ -67,18 +67,35 @@ _TLDS = (
     "|my|th|vn|id|ph|pk|ng|ke|eg|sa|ae|xyz|online|site|store|tech|cloud|shop|blog|news|email|name|pro|mobi"
 )
 
+_WORDLIKE_TLDS = "no|is|it|in|at|be|me|my|us|id|pt|so|to|am"
+_OTHER_TLDS = "|".join(t for t in _TLDS.split("|") if t not in _WORDLIKE_TLDS.split("|"))
+
 DOMAIN = PatternRecognizer(
     name="domain_name",
     entity="DOMAIN_NAME",
     patterns=(
         Pattern(
             "domain",
-            rf"(?<![\w.@/\-])(?:[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.){{1,8}}(?:{_TLDS})(?![\w\-@]|\.[a-z0-9])",
+            rf"(?<![\w.@/\-])(?:[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.){{1,8}}(?:{_OTHER_TLDS})(?![\w\-@]|\.[a-z0-9])",
             0.4,
             flags=("IGNORECASE",),
         ),
+        Pattern(
+            "domain_wordlike_sub",
+            rf"(?<![\w.@/\-])(?:[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.){{2,8}}(?:{_WORDLIKE_TLDS})(?![\w\-@]|\.[a-z0-9])",
+            0.4,
+            flags=("IGNORECASE",),
+        ),
+        # one label and a top-level domain that is also a word ("liquid.no", "dosing.it"): a missing space
+        # after a full stop as often as a domain, so it needs context ("visit nrk.no")
+        Pattern(
+            "domain_wordlike",
+            rf"(?<![\w.@/\-])[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.(?:{_WORDLIKE_TLDS})(?![\w\-@]|\.[a-z0-9])",
+            0.3,
+            flags=("IGNORECASE",),
+        ),
     ),
-    validator="not_repeated",
+    validator="domain",
     context=("domain", "website", "site", "visit", "web", "url", "email", "hosted"),
     description="Bare domain names ending in a common top-level domain.",
 )
