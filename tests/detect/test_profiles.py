@@ -50,10 +50,18 @@ def test_clinical_identifiers(clinical: Detector, text: str, entity: str, value:
         "transferred from OSH",  # "outside hospital"
         "on levo 5 mcg",
         "daughter called for update",
+        "given 10u reg SQ now",  # a dose, not "10 ... Square"
+        "pco2 37, ph 7.42. Dr aware",
+        "RUE DVT- WAS THERAPEUTIC ON 600U",  # right upper extremity, not "rue ..."
     ],
 )
 def test_clinical_leaves_the_clinical_words(clinical: Detector, text: str) -> None:
     assert clinical.detect(text) == []
+
+
+def test_clinical_keeps_title_case_streets(clinical: Detector) -> None:
+    found = clinical.detect("lives at 12 Main St with wife")
+    assert ("STREET_ADDRESS", "12 Main St") in [(f.entity, f.value) for f in found]
 
 
 def test_general_profile_keeps_month_day_out() -> None:

@@ -142,6 +142,8 @@ class Detector:
         results = []
         for i, text in enumerate(texts):
             found = self._regex_tier(text)
+            if self.profile.drop_clinical_terms:
+                found = _not_clinical_addresses(found)
             if self.deny.size:
                 found.extend(self.deny.find(text))
             if ner is not None:
@@ -205,6 +207,20 @@ class Detector:
         finally:
             _WORKER = None
         return out
+
+
+def _not_clinical_addresses(found: list[Finding]) -> list[Finding]:
+    """In clinical notes "10u reg SQ" or "37, ph 7.42. Dr" are doses and results, not streets."""
+    from veil.detect.gazetteers import clinical_terms
+
+    terms = clinical_terms()
+    return [f for f in found if f.entity != "STREET_ADDRESS" or not _clinical_street(f.value.split(), terms)]
+
+
+def _clinical_street(words: list[str], terms: frozenset[str]) -> bool:
+    last = words[-1].strip(".,")
+    shouting_abbreviation = len(last) <= 3 and not (last[:1].isupper() and last[1:].islower())  # "ST", "ct"
+    return shouting_abbreviation or any(w.strip(".,-").lower() in terms for w in words)
 
 
 _WORKER: Detector | None = None

@@ -18,11 +18,15 @@ _WORD_SUFFIX = (
 # Continental order: street word + name + house number ("Via Roma 10", "ul. Marszałkowska 12", "Rue de
 # Rivoli 99") or a compound ending in a street word + number ("Hauptstraße 5", "Drottninggatan 3").
 _EU_PREFIX = (
-    r"(?:rue|rua|via|viale|vicolo|piazza|corso|largo|calle|avenida|avda\.|av\.|paseo|plaza|carrer|travessa"
-    r"|ulica|ul\.|aleja|al\.|utca|strada|bulevardul|str\.|odos|leoforos)"
+    r"(?:rue|rua|viale|vicolo|piazza|corso|calle|avenida|avda\.|paseo|carrer|travessa"
+    r"|ulica|ul\.|aleja|utca|strada|bulevardul|str\.|odos|leoforos)"
 )
+# Prefixes that are also English words or abbreviations ("via", "plaza", "al."): only before a capitalized name.
+_EU_PREFIX_TITLE = r"(?:[Vv]ia|VIA|[Pp]laza|PLAZA|[Ll]argo|[Aa]v\.|[Aa]l\.)"
+_EU_TITLE_NAME = r"(?:[ \t]{1,3}(?:d[aeiou]s?|de[l]?|la|le|di)?[ \t]{0,3}[A-ZÀ-Ý][\w'.\-]{0,40}){1,4}"
+# Capitalized as these languages write street names; "ring" is left out ("during 3", "wearing 3l").
 _EU_COMPOUND = (
-    r"[^\W\d_][\w\-]{0,40}(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|ufer|ring|chaussee|gatan|gata|vägen"
+    r"[A-ZÀ-ÝÄÖÜ][\w\-]{0,40}(?i:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|damm|ufer|chaussee|gatan|gata|vägen"
     r"|vej|vei|veien|gade|katu|tie|kuja|laan|straat|plein|gracht|kade|utca|ulica)"
 )
 _EU_NAME = r"(?:[ \t]{1,3}(?:d[aeiou]s?|de[l]?|la|le|les|di|van|von|der)?[ \t]{0,3}[^\W\d_][\w'.\-]{0,40}){1,4}"
@@ -59,8 +63,9 @@ STREET_ADDRESS = PatternRecognizer(
         ),
         Pattern("eu_street", rf"(?<![\w\-]){_EU_PREFIX}{_EU_NAME}[ \t]{{0,3}},?[ \t]{{1,3}}\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
                 flags=("IGNORECASE",)),
-        Pattern("eu_compound_street", rf"(?<![\w\-]){_EU_COMPOUND}[ \t]{{0,3}},?[ \t]{{1,3}}\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5,
-                flags=("IGNORECASE",)),
+        Pattern("eu_street_title", rf"(?<![\w\-]){_EU_PREFIX_TITLE}{_EU_TITLE_NAME}[ \t]{{0,3}},?[ \t]{{1,3}}\d{{1,4}}[a-zA-Z]?"
+                r"(?![\w\-])", 0.5),
+        Pattern("eu_compound_street", rf"(?<![\w\-]){_EU_COMPOUND}[ \t]{{0,3}},?[ \t]{{1,3}}\d{{1,4}}[a-zA-Z]?(?![\w\-])", 0.5),
         Pattern("po_box", r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ \t]{1,3}\d{1,7}\b", 0.6, flags=("IGNORECASE",)),
     ),
     context=("address", "live", "lives", "living", "located", "ship", "shipping", "deliver", "delivery",
