@@ -413,8 +413,9 @@ def not_clinical(text: str) -> bool | None:
     from veil.detect import gazetteers as g
 
     words = text.split()
-    if len(words) == 1 and words[0].lower() in g.clinical_terms():
-        return False
+    first = words[0].lower()
+    if first in g.clinical_terms() or g.never_a_name(first) or first in g.common_words():
+        return False  # "OSH", "WITH", "cardiac rehab", "she needs rehab"
     if len(words) == 2 and words[1][-1].isdigit():  # a ward: a building's name and a floor ("Smith 6")
         name = words[0].lower()
         return not (g.never_a_name(name) or name in g.common_words())

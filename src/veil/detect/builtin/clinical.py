@@ -8,11 +8,15 @@ None of these run in the general profile, where "5/10" is more often a score tha
 
 from __future__ import annotations
 
-from veil.detect.builtin.temporal import DAY
 from veil.detect.recognizer import Pattern, PatternRecognizer
 
 _WORD = r"([A-Za-z][A-Za-z'\-]*[A-Za-z])"
 _NOT_STOP = r"(?!(?:at|to|from|in|on|the|a|an|had|has|was|is|of|and|for|with|by|went|back|transfer(?:red)?)\s)"
+# "pain 5/10", "PSV 10/5", "ratio 2/1" are scores and settings, not dates
+_NOT_AFTER_SCALE = "".join(
+    rf"(?<!\b{w}\s)(?<!\b{w}:\s)(?<!\b{w})"
+    for w in ("pain", "psv", "ps", "cpap", "bipap", "ratio", "peep", "ie", "strength")
+)
 _ROLE = (r"(?:wife|husband|spouse|partner|son|daughter|dtr|sister|sis|brother|bro|mother|mom|father|dad|friend|niece"
          r"|nephew|granddaughter|grandson|grandchild|aunt|uncle|cousin|proxy|hcp|fiance|fiancee|boyfriend|girlfriend"
          r"|neighbor|neighbour|guardian|sibling)")  # fmt: skip
@@ -25,7 +29,7 @@ CLINICIAN = PatternRecognizer(
         Pattern("title", rf"\b(?:mr|mrs|ms|miss|mx)\.?\s{{1,3}}{_WORD}", 0.6, flags=("IGNORECASE",), group=1),
         Pattern("role_after", rf"\b{_WORD},?\s{{1,2}}(?-i:RN|R\.N\.|NP|MD|M\.D\.|PA-C|CNS|RRT|LPN|LICSW)\b", 0.3,
                 group=1),
-        Pattern("role_before", rf"\b(?:(?-i:RN|NP|MD|PA|CNS|RRT|SW)|resident|fellow|attending|intern|nurse)\s{{1,2}}{_WORD}",
+        Pattern("role_before", rf"\b(?:(?-i:RN|NP|MD|CNS|RRT|SW)|resident|fellow|attending|intern|nurse)\s{{1,2}}{_WORD}",
                 0.3, flags=("IGNORECASE",), group=1),
     ),
     validator="name_in_context",
@@ -53,11 +57,10 @@ MONTH_DAY = PatternRecognizer(
     entity="DATE_TIME",
     patterns=(
         # not a motor-strength grade (4/5) or a common fraction (1/2, 3/4)
-        Pattern("numeric", r"(?<![\w/.\-:])(?!(?:[1-5]/5|1/[234]|2/3|3/4)(?!\d))(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?![\w/]|\.\d|:\d|\s?mg)", 0.5),
+        Pattern("numeric", rf"(?<![\w/.\-:]){_NOT_AFTER_SCALE}(?!(?:[1-5]/5|1/[234]|2/3|3/4)(?!\d))(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?![\w/]|\.\d|:\d|\s?mg)", 0.5),
         Pattern("dashed_year", r"(?<![\w/.\-:])(?:1[0-2]|0?[1-9])-(?:3[01]|[12]\d|0?[1-9])-\d{2}(?![\w/\-]|\.\d)", 0.6),
         Pattern("apostrophe_year", r"(?:(?<=\s)|(?<=^)|(?<=[A-Za-z]))'(?:[0-9]{2})\b|\b(?:[0-9]{2})'(?=[\s.,;]|$)", 0.5,
                 flags=("MULTILINE",)),
-        Pattern("ordinal_day", rf"\b{DAY}(?:st|nd|rd|th)\b", 0.3, flags=("IGNORECASE",)),
     ),
     context=("on", "since", "from", "until", "dated", "admitted", "discharged", "seen", "date", "last", "day"),
     context_boost=0.2,

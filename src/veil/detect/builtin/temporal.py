@@ -9,7 +9,6 @@ _MONTH = (
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
-DAY = _DAY
 # Without a year, "may" is a month only when written May or MAY ("you may 2 ..." is not a date).
 _MONTH_NO_YEAR = _MONTH.replace("|may|", "|(?-i:May|MAY)|")
 _YEAR = r"(?:1[89]\d{2}|20\d{2})"
