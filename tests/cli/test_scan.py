@@ -62,6 +62,8 @@ def test_scan_jsonl_big_file_offsets_are_absolute(tmp_path: Path) -> None:
         (["scan", "x", "-f", "xml"], "--format must be one of"),
         (["scan", "x", "--threshold", "7"], "not within 0..1"),
         (["scan", "x", "-r", "nope.yaml"], "file not found"),
+        (["scan", "x", "--text", "--profile", "hipaa"], "unknown detection profile 'hipaa'"),
+        (["scan", "x", "--text", "--model", "gpt"], "unknown NER model 'gpt'"),
     ],
 )
 def test_errors_are_one_line_with_code(args: list[str], message: str) -> None:
@@ -86,3 +88,13 @@ def test_custom_recognizers_option(tmp_path: Path) -> None:
     res = veil("scan", "--text", "EMP-123456", "-r", str(path), "-f", "jsonl", "--no-ner")
     assert res.returncode == 1
     assert json.loads(res.stdout)["entity"] == "EMPLOYEE_ID"
+
+
+def test_scan_clinical_profile() -> None:
+    note = "PT SEEN BY DR. OKAFOR 7/22, WIFE MARY AT BEDSIDE. 92 YO."
+    res = veil("scan", "--text", note, "--profile", "clinical", "--no-ner", "-f", "json", "--reveal")
+    assert res.returncode == 1, res.stderr
+    found = {(f["entity"], f["value"]) for f in json.loads(res.stdout)["results"]}
+    assert {("PERSON", "OKAFOR"), ("DATE_TIME", "7/22"), ("PERSON", "MARY"), ("AGE", "92")} <= found
+    general = veil("scan", "--text", note, "--no-ner", "-f", "json", "--reveal")
+    assert ("AGE", "92") not in {(f["entity"], f["value"]) for f in json.loads(general.stdout)["results"]}
