@@ -33,6 +33,12 @@ def clinical() -> Detector:
         ("TRANSFERRED FROM VAMC FOR CATH", "LOCATION", "VAMC"),
         ("had TURP at reisterstown hospital", "LOCATION", "reisterstown hospital"),
         ("to go to eastwick 6 tomorrow", "LOCATION", "eastwick 6"),
+        ("HERMAN W. EMPERATRICE, RRT", "PERSON", "HERMAN W. EMPERATRICE"),
+        ("all is well. s. roberto rrt", "PERSON", "s. roberto"),
+        ("HO Falco notified", "PERSON", "Falco"),
+        ("his wife, Carol Buckley (home) called", "PERSON", "Carol Buckley"),
+        ("lives in Pikesville with wife", "LOCATION", "Pikesville"),
+        ("RETURNED FROM ROME LAST WEEK", "LOCATION", "ROME"),
     ],
 )
 def test_clinical_identifiers(clinical: Detector, text: str, entity: str, value: str) -> None:
@@ -49,6 +55,8 @@ def test_clinical_identifiers(clinical: Detector, text: str, entity: str, value:
         "74 YO WOMAN TRANSFERRED",  # younger ages may stay under Safe Harbor
         "transferred from OSH",  # "outside hospital"
         "on levo 5 mcg",
+        "S. aureus in sputum, E. coli in urine",
+        "pt in no distress, back from normal saline trial, oral care given",
         "daughter called for update",
         "given 10u reg SQ now",  # a dose, not "10 ... Square"
         "pco2 37, ph 7.42. Dr aware",

@@ -399,6 +399,32 @@ def name_in_context(text: str) -> bool | None:
     return False if text.lower() in g.common_words() else None
 
 
+@register("name_words")
+def name_words(text: str) -> bool | None:
+    """Words a title, role or credential marks as a name ("ANTHONY C. KOZICKI", "s. roberto"): each a name or
+    an initial, never a common word or clinical term; True when the gazetteer knows one of them."""
+    from veil.detect import gazetteers as g
+
+    known = False
+    for word in text.split():
+        core = word.strip(".,")
+        if len(core) <= 1:
+            continue  # an initial
+        if g.never_a_name(core) or (core.lower() in g.common_words() and not g.is_name(core)):
+            return False
+        known = known or g.is_name(core)
+    return True if known else None
+
+
+@register("known_place")
+def known_place(text: str) -> bool:
+    """A city, region or country of the gazetteer that is not also a common word or clinical term."""
+    from veil.detect import gazetteers as g
+
+    value = text.lower()
+    return value in g.places() and not any(g.never_a_name(w) or w in g.common_words() for w in value.split())
+
+
 @register("known_name")
 def known_name(text: str) -> bool:
     """Only a name the gazetteer knows and that is not also a common word ("wife at", "son called")."""

@@ -17,9 +17,12 @@ _NOT_AFTER_SCALE = "".join(
     rf"(?<!\b{w}\s)(?<!\b{w}:\s)(?<!\b{w})"
     for w in ("pain", "psv", "ps", "cpap", "bipap", "ratio", "peep", "ie", "strength")
 )
+_WORD_NC = r"[A-Za-z][A-Za-z'\-]*[A-Za-z]"  # a word, not captured
+_INITIAL = r"(?:[A-Za-z]\.\s{0,2})"
+_CREDENTIAL = r"(?:(?-i:RN|R\.N\.|NP|MD|M\.D\.|PA-C|CNS|RRT|LPN|LICSW|MSW|PharmD)|(?i:rn|rrt|np|lpn))"
 _ROLE = (r"(?:wife|husband|spouse|partner|son|daughter|dtr|sister|sis|brother|bro|mother|mom|father|dad|friend|niece"
          r"|nephew|granddaughter|grandson|grandchild|aunt|uncle|cousin|proxy|hcp|fiance|fiancee|boyfriend|girlfriend"
-         r"|neighbor|neighbour|guardian|sibling)")  # fmt: skip
+         r"|neighbor|neighbour|guardian|sibling|caregiver|visitor)")  # fmt: skip
 
 CLINICIAN = PatternRecognizer(
     name="clinician_name",
@@ -27,12 +30,17 @@ CLINICIAN = PatternRecognizer(
     patterns=(
         Pattern("doctor", rf"\b(?:dr|drs|doctor)\.?\s{{1,3}}{_WORD}", 0.6, flags=("IGNORECASE",), group=1),
         Pattern("title", rf"\b(?:mr|mrs|ms|miss|mx)\.?\s{{1,3}}{_WORD}", 0.6, flags=("IGNORECASE",), group=1),
-        Pattern("role_after", rf"\b{_WORD},?\s{{1,2}}(?-i:RN|R\.N\.|NP|MD|M\.D\.|PA-C|CNS|RRT|LPN|LICSW)\b", 0.3,
+        # signatures and mentions: "ANTHONY C. KOZICKI, RRT", "s. roberto rrt", "Anne RN"
+        Pattern("role_after", rf"\b({_INITIAL}?(?:{_WORD_NC}\s{{1,2}})?{_INITIAL}?{_WORD_NC}),?\s{{1,2}}{_CREDENTIAL}\b", 0.3,
                 group=1),
-        Pattern("role_before", rf"\b(?:(?-i:RN|NP|MD|CNS|RRT|SW)|resident|fellow|attending|intern|nurse)\s{{1,2}}{_WORD}",
-                0.3, flags=("IGNORECASE",), group=1),
+        Pattern("role_after_one", rf"\b{_WORD},?\s{{1,2}}{_CREDENTIAL}\b", 0.3, group=1),
+        Pattern("role_before", rf"\b(?:(?-i:RN|NP|MD|CNS|RRT|SW|HO)|resident|fellow|attending|intern|nurse|rabbi|chaplain"
+                rf"|priest|pastor)\s{{1,2}}({_WORD_NC}(?:\s{{1,2}}{_INITIAL}?{_WORD_NC})?)", 0.3, flags=("IGNORECASE",), group=1),
+        Pattern("role_before_one", rf"\b(?:(?-i:RN|NP|MD|CNS|RRT|SW|HO)|resident|fellow|attending|intern|nurse|rabbi"
+                rf"|chaplain|priest|pastor)\s{{1,2}}{_WORD}", 0.3, flags=("IGNORECASE",), group=1),
+        Pattern("initial_last", rf"(?<![\w.])((?-i:[A-Z])\.\s?{_WORD_NC})\b", 0.3, flags=("IGNORECASE",), group=1),
     ),
-    validator="name_in_context",
+    validator="name_words",
     validated_score=0.85,
     description="care givers named by title or role; confirmed by the name gazetteer, never a clinical term",
 )  # fmt: skip
@@ -50,6 +58,32 @@ RELATIVE = PatternRecognizer(
     validator="known_name",
     validated_score=0.8,
     description="relatives, proxies and people named in passing; kept only when the gazetteer knows the name",
+)  # fmt: skip
+
+RELATIVE_FULL = PatternRecognizer(
+    name="relative_full_name",
+    entity="PERSON",
+    patterns=(
+        Pattern("role_full", rf"\b{_ROLE}(?:'s|s)?\s{{0,2}}[,:(]?\s{{0,2}}(?:is\s|was\s)?(?:(?:mr|mrs|ms)\.?\s)?"
+                rf"({_WORD_NC}\s{{1,2}}{_INITIAL}?{_WORD_NC})", 0.3, flags=("IGNORECASE",), group=1),
+    ),
+    validator="name_words",
+    validated_score=0.8,
+    description="relatives named in full (\"wife, Carol Buckley\"); every word a name or an initial",
+)  # fmt: skip
+
+PLACE = PatternRecognizer(
+    name="place_in_context",
+    entity="LOCATION",
+    patterns=(
+        Pattern("after_preposition", rf"\b(?:from|in|to|at|near|of|visiting|returned\sfrom|moved\sto)\s{{1,2}}({_WORD_NC}"
+                rf"(?:\s{_WORD_NC})?)\b", 0.3, flags=("IGNORECASE",), group=1),
+        Pattern("after_preposition_one", rf"\b(?:from|in|to|at|near|of|visiting)\s{{1,2}}{_WORD}\b", 0.3,
+                flags=("IGNORECASE",), group=1),
+    ),
+    validator="known_place",
+    validated_score=0.7,
+    description="cities, regions and countries the gazetteer knows, after from / in / to / near",
 )  # fmt: skip
 
 MONTH_DAY = PatternRecognizer(
@@ -127,4 +161,4 @@ HOSPITAL = PatternRecognizer(
     description="hospitals and care homes: abbreviations after from/to/at (GH, VAMC), names before 'hospital'",
 )  # fmt: skip
 
-RECOGNIZERS = (CLINICIAN, RELATIVE, MONTH_DAY, YEAR, AGE_OVER_89, SHORT_PHONE, MRN, HOSPITAL)
+RECOGNIZERS = (CLINICIAN, RELATIVE, RELATIVE_FULL, PLACE, MONTH_DAY, YEAR, AGE_OVER_89, SHORT_PHONE, MRN, HOSPITAL)

