@@ -129,6 +129,7 @@ SHORT_PHONE = PatternRecognizer(
     patterns=(
         Pattern("pager", r"\b(?:pager|beeper|pgr|bpr|beep|page|ext|extension|x|tel|phone|ph|cell|call|#)\.?\s?[:#]?\s?"
                 r"(\d{4,5})\b(?![./]\d)", 0.55, flags=("IGNORECASE",), group=1),
+        Pattern("spaced_or_slashed", r"(?<![\w/.\-])\d{3}(-\s|/)\d{3}\1\d{4}(?![\w/\-]|\.\d)", 0.6),
     ),
     description="pager numbers and extensions (4 or 5 digits after pager, ext, x, #)",
 )  # fmt: skip
