@@ -52,8 +52,8 @@ def presidio_set(name: str) -> list[Sample]:
 
 def wnut(name: str = "emerging.dev.conll") -> list[Sample]:
     samples: list[Sample] = []
-    for block in (PII_DEV / "wnut17" / name).read_text(encoding="utf-8").split("\n\n"):
-        tokens = [line.split("\t") for line in block.splitlines() if line.strip()]
+    for block in re.split(r"\n\s*\n", (PII_DEV / "wnut17" / name).read_text(encoding="utf-8")):
+        tokens = [parts for line in block.splitlines() if len(parts := line.split("\t")) == 2 and parts[0]]
         if not tokens:
             continue
         text, spans, pos = "", [], 0

@@ -43,16 +43,31 @@ def test_parallel_equals_serial(detector: Detector) -> None:
     assert detector.detect_many(texts, n_process=2, chunk_size=50) == detector.detect_many(texts)
 
 
-def test_missing_model_gives_the_pip_command() -> None:
-    from veil.errors import MissingExtraError
+def test_missing_model_gives_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from veil.detect import models
+    from veil.errors import ConfigError, MissingExtraError
 
-    with pytest.raises(MissingExtraError, match=r"pip install 'veil\[ner\]'"):
+    with pytest.raises(ConfigError, match="unknown NER model 'no_such_model_xyz'"):
         SpacyRecognizer(model="no_such_model_xyz")
+    monkeypatch.setattr(models, "available", lambda name: False)
+    with pytest.raises(MissingExtraError, match=r"pip install 'veil\[ner\]'"):
+        SpacyRecognizer(model="spacy-sm")
 
 
-def test_facilities_are_kept_only_as_streets(detector: Detector) -> None:
+def test_facilities_are_places_not_streets(detector: Detector) -> None:
     found = detector.detect("We met at the Golden Gate Bridge and then walked down Balsham Road.")
-    assert not [f for f in found if f.value.startswith("the Golden") or f.value.startswith("Golden Gate")]
+    assert not [f for f in found if f.value.startswith("the Golden")]
+    assert "STREET_ADDRESS" not in {f.entity for f in found if f.value.startswith("Golden Gate")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Angela Merkel met executives of Siemens in Berlin.", "ANGELA MERKEL MET EXECUTIVES OF SIEMENS IN BERLIN.",
+     "angela merkel met executives of siemens in berlin."],
+)  # fmt: skip
+def test_every_case_reads_alike(detector: Detector, text: str) -> None:
+    found = {(f.entity, f.value.lower()) for f in detector.detect(text)}
+    assert {("PERSON", "angela merkel"), ("LOCATION", "berlin")} <= found
 
 
 def test_shared_batches_give_the_same_findings_from_many_threads() -> None:

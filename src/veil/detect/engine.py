@@ -167,12 +167,14 @@ class Detector:
         return found
 
     def _keep_ner(self, found: list[Finding]) -> list[Finding]:
-        """The profile's filter on model finds: in clinical notes, GI, ABG or Foley are not names or places."""
+        """The profile's filter on model finds. In clinical notes (upper case, abbreviations, names in lower case)
+        a model find is kept only when the gazetteers know one of its words as a name or place and none of them
+        is a common word or a clinical term: "PATIENT", "REMAINS", "GI" or "Foley" are not names."""
         if not self.profile.drop_clinical_terms:
             return found
-        from veil.detect.gazetteers import never_a_name
+        from veil.detect.gazetteers import confirmed
 
-        return [f for f in found if not all(never_a_name(w) for w in f.value.split())]
+        return [f for f in found if confirmed(f.value)]
 
     def _finish(self, found: list[Finding]) -> list[Finding]:
         thresholds, default, entities = self.thresholds, self.default_threshold, self.entities

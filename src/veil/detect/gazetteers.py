@@ -63,6 +63,15 @@ def is_name(word: str) -> bool:
     return w in first_names() or w in last_names()
 
 
+def confirmed(value: str) -> bool:
+    """A name or place the lists know ("KLEIN", "mary jones", "Rome"), with no common word or clinical term in it."""
+    words = [w.strip(".,;:'()").lower() for w in value.split()]
+    words = [w for w in words if len(w) > 1]
+    if not words or any(never_a_name(w) or w in common_words() for w in words):
+        return False
+    return any(w in first_names() or w in last_names() or w in places() for w in words)
+
+
 def never_a_name(word: str) -> bool:
     """A stop word or a clinical term: not a name whatever precedes it ("wife at bedside", "Dr. aware")."""
     w = word.lower().strip(".,;:'")

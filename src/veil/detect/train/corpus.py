@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def presidio(path: Path) -> list[Labelled]:
 
 def conll(path: Path) -> list[Labelled]:
     out = []
-    for block in path.read_text(encoding="utf-8").split("\n\n"):
-        rows = [line.split("\t") for line in block.splitlines() if "\t" in line]
+    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):  # train separates sentences by "\t" lines
+        rows = [parts for line in block.splitlines() if len(parts := line.split("\t")) == 2 and parts[0]]
         if not rows:
             continue
         text, pos = "", 0

@@ -86,7 +86,7 @@ def _case(rng: random.Random, style: str) -> str:
         return "upper" if roll < 0.45 else "lower" if roll < 0.6 else "asis"
     if style == "chat":
         return "lower" if roll < 0.55 else "upper" if roll < 0.6 else "asis"
-    return "upper" if roll < 0.06 else "lower" if roll < 0.14 else "asis"
+    return "upper" if roll < 0.2 else "lower" if roll < 0.35 else "asis"
 
 
 def _styled(piece: str, case: str, rng: random.Random, labelled: bool) -> str:
