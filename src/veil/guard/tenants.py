@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from veil.errors import AccessDenied
@@ -38,9 +39,12 @@ OPEN = Tenant("open", None)
 
 
 class Tenants:
-    def __init__(self, access: AccessControl, *, ttl: float = 10.0) -> None:
+    def __init__(
+        self, access: AccessControl, *, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.access = access
         self.ttl = ttl
+        self.clock = clock
         self._cache: dict[bytes, tuple[float, Session]] = {}
         self._lock = threading.Lock()
         self._flights: dict[bytes, threading.Lock] = {}
@@ -51,7 +55,7 @@ class Tenants:
         if key is None:
             return None
         hit = self._cache.get(_digest(key))
-        if hit is None or hit[0] <= time.monotonic():
+        if hit is None or hit[0] <= self.clock():
             return None
         return self._tenant(hit[1], purpose)
 
@@ -77,7 +81,7 @@ class Tenants:
         with self._lock:
             flight = self._flights.setdefault(digest, threading.Lock())
         with flight:  # concurrent calls with one key share one check (no herd of argon2 hashes)
-            now = time.monotonic()
+            now = self.clock()
             hit = self._cache.get(digest)
             if hit is not None and hit[0] > now:
                 return hit[1]
