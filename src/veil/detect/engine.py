@@ -147,7 +147,7 @@ class Detector:
             if self.deny.size:
                 found.extend(self.deny.find(text))
             if ner is not None:
-                found.extend(self._keep_ner(ner[i]))
+                found.extend(_outside_streets(found, self._keep_ner(ner[i])))
             finished = self._finish(found)
             if self.propagate and finished:
                 more = propagate(text, finished)
@@ -209,6 +209,15 @@ class Detector:
         finally:
             _WORKER = None
         return out
+
+
+def _outside_streets(found: list[Finding], ner: list[Finding]) -> list[Finding]:
+    """Model finds that lie inside a street address the patterns found ("Julie Ways" in "5584 Julie Ways") are
+    part of that address, not people or places of their own."""
+    streets = [(f.start, f.end) for f in found if f.entity == "STREET_ADDRESS"]
+    if not streets:
+        return ner
+    return [f for f in ner if not any(s <= f.start and f.end <= e for s, e in streets)]
 
 
 def _not_clinical_addresses(found: list[Finding]) -> list[Finding]:
