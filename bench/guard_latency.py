@@ -116,6 +116,7 @@ def main() -> None:
     ap.add_argument("--tiers", default="regex,regex+NER", help="comma-separated: regex, regex+NER")
     ap.add_argument("--workers", type=int, default=1, help="guard worker processes")
     ap.add_argument("--auth", action="store_true", help="tenants with Veil API keys instead of --open")
+    ap.add_argument("--model", default="veil", help="NER model of the NER tier: veil or spacy-sm")
     args = ap.parse_args()
     home = tempfile.mkdtemp()
     env = dict(os.environ, VEIL_HOME=home)
@@ -130,7 +131,7 @@ def main() -> None:
         wanted = set(args.tiers.split(","))
         for tier, ner in [t for t in (("regex", "false"), ("regex+NER", "true")) if t[0] in wanted]:
             policy = Path(home) / f"policy-{tier}.yaml"
-            policy.write_text(f"detection: {{ner: {ner}}}\ndefault: {{operator: pseudonymize}}\n")
+            policy.write_text(f"detection: {{ner: {ner}, model: {args.model}}}\ndefault: {{operator: pseudonymize}}\n")
             port = free_port()
             cmd = [
                 sys.executable,
