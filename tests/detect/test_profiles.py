@@ -39,6 +39,11 @@ def clinical() -> Detector:
         ("his wife, Carol Buckley (home) called", "PERSON", "Carol Buckley"),
         ("lives in Pikesville with wife", "LOCATION", "Pikesville"),
         ("RETURNED FROM ROME LAST WEEK", "LOCATION", "ROME"),
+        ("daughter returned to new haven today", "LOCATION", "new haven"),
+        ("went to Harbor Hosp 8/23", "LOCATION", "Harbor Hosp"),
+        ("FROM UNIVERSITY OF MD MEDICAL CENTER.", "LOCATION", "UNIVERSITY OF MD MEDICAL CENTER"),
+        ("right arm fx 5/97, left hip", "DATE_TIME", "5/97"),
+        ("Pager: #12345", "PHONE_NUMBER", "12345"),
     ],
 )
 def test_clinical_identifiers(clinical: Detector, text: str, entity: str, value: str) -> None:
@@ -56,6 +61,7 @@ def test_clinical_identifiers(clinical: Detector, text: str, entity: str, value:
         "transferred from OSH",  # "outside hospital"
         "on levo 5 mcg",
         "S. aureus in sputum, E. coli in urine",
+        "pt in good spirits, back to the floor, to ER for CAT SCAN",
         "pt in no distress, back from normal saline trial, oral care given",
         "daughter called for update",
         "given 10u reg SQ now",  # a dose, not "10 ... Square"

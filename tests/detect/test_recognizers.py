@@ -145,6 +145,7 @@ def test_every_builtin_entity_has_a_positive_case() -> None:
         ("Today is May-21", "DATE_TIME", "May-21"),
         ("Today is 05-May", "DATE_TIME", "05-May"),
         ("card valid 05/2027", "DATE_TIME", "05/2027"),
+        ("in march of 2022 he moved", "DATE_TIME", "march of 2022"),
         ("visit nrk.no for news", "DOMAIN_NAME", "nrk.no"),
         ("mx of mail.example.no", "DOMAIN_NAME", "mail.example.no"),
     ],

@@ -422,7 +422,12 @@ def known_place(text: str) -> bool:
     from veil.detect import gazetteers as g
 
     value = text.lower()
-    return value in g.places() and not any(g.never_a_name(w) or w in g.common_words() for w in value.split())
+    words = value.split()
+    if value not in g.places() or any(g.never_a_name(w) for w in words):
+        return False
+    # one word must not be an English word ("bear", "normal"); a place of several words ("new haven", "middle
+    # river") is a name as a whole
+    return len(words) > 1 or value not in g.common_words()
 
 
 @register("known_name")

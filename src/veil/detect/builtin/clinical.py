@@ -93,6 +93,8 @@ MONTH_DAY = PatternRecognizer(
         # not a motor-strength grade (4/5) or a common fraction (1/2, 3/4)
         Pattern("numeric", rf"(?<![\w/.\-:]){_NOT_AFTER_SCALE}(?!(?:[1-5]/5|1/[234]|2/3|3/4)(?!\d))(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?![\w/]|\.\d|:\d|\s?mg)", 0.5),
         Pattern("dashed_year", r"(?<![\w/.\-:])(?:1[0-2]|0?[1-9])-(?:3[01]|[12]\d|0?[1-9])-\d{2}(?![\w/\-]|\.\d)", 0.6),
+        # month and a two-digit year that cannot be a day: 5/97, (12/93), 1/78
+        Pattern("month_short_year", r"(?<![\w/.\-:])(?:1[0-2]|0?[1-9])/(?:3[2-9]|[4-9]\d)(?![\w/]|\.\d|:\d)", 0.5),
         Pattern("apostrophe_year", r"(?:(?<=\s)|(?<=^)|(?<=[A-Za-z]))'(?:[0-9]{2})\b|\b(?:[0-9]{2})'(?=[\s.,;]|$)", 0.5,
                 flags=("MULTILINE",)),
     ),
@@ -127,7 +129,7 @@ SHORT_PHONE = PatternRecognizer(
     name="pager_extension",
     entity="PHONE_NUMBER",
     patterns=(
-        Pattern("pager", r"\b(?:pager|beeper|pgr|bpr|beep|page|ext|extension|x|tel|phone|ph|cell|call|#)\.?\s?[:#]?\s?"
+        Pattern("pager", r"\b(?:pager|beeper|pgr|pg|bpr|beep|page|ext|extension|x|tel|phone|ph|cell|call|#)\.?\s?[:#]?\s?#?"
                 r"(\d{4,5})\b(?![./]\d)", 0.55, flags=("IGNORECASE",), group=1),
         Pattern("spaced_or_slashed", r"(?<![\w/.\-])\d{3}(-\s|/)\d{3}\1\d{4}(?![\w/\-]|\.\d)", 0.6),
     ),
@@ -152,9 +154,11 @@ HOSPITAL = PatternRecognizer(
         Pattern("abbreviation", r"\b(?:from|to|at|in|@|via|back\sto)\s{1,2}(?:the\s)?((?-i:[A-Z]{1,4}(?:H|MC|HC)))\b",
                 0.55, flags=("IGNORECASE",), group=1),
         Pattern("named", rf"\b((?:{_NOT_STOP}[A-Za-z][A-Za-z'.\-]+\s){{1,2}}(?:hospital|medical\scenter|med\sctr|clinic"
-                r"|rehab|nursing\shome|health\scenter|infirmary|VA|memorial|campus|manor))\b", 0.5,
+                r"|rehab|nursing\shome|health\scenter|infirmary|VA|memorial|campus|manor|hosp|assisted\sliving))\b", 0.5,
                 flags=("IGNORECASE",), group=1),
-        Pattern("ward", r"\b(?:to|on|from|at|in)\s{1,2}(?:the\s)?([A-Za-z]{4,}\s?\.?\d{1,2})\b(?![./:]\d)", 0.3,
+        Pattern("university", r"\b((?:university|univ|u)\s(?:of\s)(?:[A-Za-z]+)(?:\s(?:hospital|hosp|medical\scenter|med\scenter"
+                r"|medical|med\sctr))?)\b", 0.6, flags=("IGNORECASE",), group=1),
+        Pattern("ward", r"\b(?:to|on|from|at|in)\s{1,2}(?:the\s)?([A-Za-z]{4,}\s{0,2}\.?\d{1,2})\b(?![./:]\d)", 0.3,
                 flags=("IGNORECASE",), group=1),
     ),
     validator="not_clinical",

@@ -35,7 +35,7 @@ DATE = PatternRecognizer(
         # 5-May-2021, 22-nov-1972, 05/Mar/20, 5.May.2021: a month name between the same separators
         Pattern("day_mon_year", rf"(?<![\w\-/.]){_DAY}([\-/.]){_MONTH}\1(?:{_YEAR}|\d{{2}})(?![\w\-/]|\.\d)", 0.6,
                 flags=("IGNORECASE",)),
-        Pattern("month_year", rf"\b{_MONTH}\.?,?\s{{1,3}}{_YEAR}\b", 0.4, flags=("IGNORECASE",)),
+        Pattern("month_year", rf"\b{_MONTH}\.?,?\s{{1,3}}(?:of\s{{1,3}})?{_YEAR}\b", 0.4, flags=("IGNORECASE",)),
         Pattern("day_month_short_year", rf"\b{_DAY}(?:st|nd|rd|th)?\s{{1,3}}{_MONTH}\.?,?\s{{1,3}}'?\d{{2}}\b(?![\d:.])",
                 0.5, flags=("IGNORECASE",)),
         # no year: "Jan 5", "5th of March", "MAY 16"; the month name in any case, May only capitalized
