@@ -8,6 +8,7 @@ None of these run in the general profile, where "5/10" is more often a score tha
 
 from __future__ import annotations
 
+from veil.detect import gazetteer_checks  # noqa: F401 - registers the validators used below
 from veil.detect.recognizer import Pattern, PatternRecognizer
 
 _WORD = r"([A-Za-z][A-Za-z'\-]*[A-Za-z])"
