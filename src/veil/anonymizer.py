@@ -188,13 +188,14 @@ class Anonymizer:
         """
         from veil.detect.resolve import resolve
 
+        n = len(text)
         for _ in range(4):
-            edges = {f.end for f in fs} | {f.start for f in fs}
+            # a gap starts where a finding ends (or at 0) and ends where one starts (or at the end)
             gaps = [
                 (a, b)
-                for a, b in _gaps(fs, len(text))
-                if (a in edges and 0 < a < len(text) and text[a - 1].isalnum() and text[a].isalnum())
-                or (b in edges and 0 < b < len(text) and text[b - 1].isalnum() and text[b].isalnum())
+                for a, b in _gaps(fs, n)
+                if (0 < a < n and text[a - 1].isalnum() and text[a].isalnum())
+                or (0 < b < n and text[b - 1].isalnum() and text[b].isalnum())
             ]
             if not gaps:
                 return fs

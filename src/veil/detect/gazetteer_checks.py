@@ -62,6 +62,5 @@ def not_clinical(text: str) -> bool | None:
     if first in g.clinical_terms() or g.never_a_name(first) or first in g.common_words():
         return False  # "OSH", "WITH", "cardiac rehab", "she needs rehab"
     if len(words) == 2 and words[1][-1].isdigit():  # a ward: a building's name and a floor ("Smith 6")
-        name = words[0].lower()
-        return not (g.never_a_name(name) or name in g.common_words())
+        return True
     return None

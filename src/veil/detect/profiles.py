@@ -13,7 +13,7 @@ Each identifier of Safe Harbor and what finds it under the clinical profile is l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from veil.detect.builtin import clinical
 from veil.detect.recognizer import Pattern, PatternRecognizer
@@ -25,10 +25,8 @@ class Profile:
     name: str
     description: str
     recognizers: tuple[PatternRecognizer, ...] = ()
-    not_entities: frozenset[str] = frozenset()  # NER finds with these values (lower case) are dropped
     drop_clinical_terms: bool = False
     lower_case_names: bool = False  # lower-case PERSON finds keep the model's score
-    thresholds: dict[str, float] = field(default_factory=dict)
 
 
 HANDLE = PatternRecognizer(

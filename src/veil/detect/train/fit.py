@@ -10,7 +10,6 @@ the weights that score best on held-out synthetic text and WNUT-17 dev.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import time
@@ -18,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from veil.detect.models import sha256_sums
 from veil.detect.train.corpus import Labelled, conll, shared
 from veil.detect.train.synth import generate
 
@@ -109,14 +109,6 @@ def train(data: Path, minutes: float, n_synthetic: int, seed: int = 15) -> dict[
     nlp.from_bytes(best_bytes)
     return {"nlp": nlp, "history": history, "train_texts": len(train_set), "seconds": time.monotonic() - started,
             "sets": {k: len(v) for k, v in real.items()}, "held": held}  # fmt: skip
-
-
-def sha256_sums(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name not in ("SHA256SUMS", "MODEL_CARD.md")
-    }
 
 
 def write(result: dict[str, Any], out: Path = OUT) -> Path:
