@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from veil.detect import Detector
+from veil.detect import Detector, models
 from veil.detect.custom import build_detector
 from veil.detect.engine import DEFAULT_THRESHOLD
 from veil.errors import ConfigError
@@ -38,7 +38,7 @@ def make_detector(
     recognizers: Path | None = None,
     ner: bool | None = None,
     profile: str = "general",
-    model: str = "veil",
+    model: str = models.DEFAULT,
 ) -> Detector:
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold {threshold} is not within 0..1")

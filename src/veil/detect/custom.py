@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from veil.detect import models
 from veil.detect.recognizer import Pattern, PatternRecognizer
 from veil.errors import RecognizerError, VeilError
 from veil.yamlfile import read_yaml, validate
@@ -106,7 +107,7 @@ def build_detector(
     allow: Iterable[str] = (),
     deny: Mapping[str, Iterable[str]] | None = None,
     profile: str = "general",
-    model: str = "veil",
+    model: str = models.DEFAULT,
 ) -> Detector:
     """A Detector with the built-in recognizers plus those of a custom file; the file's lists and thresholds
     are merged under the explicit ones."""

@@ -19,7 +19,7 @@ from veil.detect.batching import MicroBatcher
 from veil.errors import ConfigError, MissingExtraError
 from veil.types import Explanation, Finding
 
-DEFAULT_MODEL = "veil"
+DEFAULT_MODEL = models.DEFAULT
 LABELS: dict[str, str] = {
     "PERSON": "PERSON",
     "GPE": "LOCATION",

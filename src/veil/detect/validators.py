@@ -381,5 +381,4 @@ def domain(text: str) -> bool | None:
 @register("mac")
 def mac(text: str) -> bool | None:
     """Not the broadcast (ff:ff:ff:ff:ff:ff) or null address, nor one repeated character: those name no device."""
-    core = re.sub(r"[:\-.]", "", text).lower()
-    return None if len(set(core)) > 1 else False
+    return not_repeated(text.replace(":", "").lower())

