@@ -90,10 +90,6 @@ def short_and_long_texts() -> tuple[list[str], list[str]]:
     return [t for t in texts if 40 <= len(t) <= 100], join_long(texts)
 
 
-PHYSIONET_TYPES = ("HCPName", "PTName", "PTNameInitial", "RelativeProxyName", "Date", "DateYear", "Location",
-                   "Phone", "Age", "Other")  # fmt: skip
-
-
 def physionet(folder: Path = PII_DEV / "physionet-deid-dev") -> list[Sample]:
     """The PhysioNet deid nursing notes (latin-1), gold spans labelled with the corpus's own PHI types."""
     raw = (folder / "id.text").read_text(encoding="latin-1")

@@ -10,17 +10,6 @@ from veil.detect import gazetteers as g
 from veil.detect.validators import register
 
 
-@register("name_in_context")
-def name_in_context(text: str) -> bool | None:
-    """A word a title or role puts in a name's place: a known name -> True; a common word or clinical term
-    ("Dr. aware", "RN notified") -> False; an unknown word -> no opinion."""
-    if g.never_a_name(text):
-        return False
-    if g.is_name(text):
-        return True
-    return False if text.lower() in g.common_words() else None
-
-
 @register("name_words")
 def name_words(text: str) -> bool | None:
     """Words a title, role or credential marks as a name ("ANTHONY C. KOZICKI", "s. roberto"): each a name or

@@ -21,6 +21,7 @@ _NOT_AFTER_SCALE = "".join(
 _WORD_NC = r"[A-Za-z][A-Za-z'\-]*[A-Za-z]"  # a word, not captured
 _INITIAL = r"(?:[A-Za-z]\.\s{0,2})"
 _CREDENTIAL = r"(?:(?-i:RN|R\.N\.|NP|MD|M\.D\.|PA-C|CNS|RRT|LPN|LICSW|MSW|PharmD)|(?i:rn|rrt|np|lpn))"
+_CARE_ROLE = r"(?:(?-i:RN|NP|MD|CNS|RRT|SW|HO)|resident|fellow|attending|intern|nurse|rabbi|chaplain|priest|pastor)"
 _ROLE = (r"(?:wife|husband|spouse|partner|son|daughter|dtr|sister|sis|brother|bro|mother|mom|father|dad|friend|niece"
          r"|nephew|granddaughter|grandson|grandchild|aunt|uncle|cousin|proxy|hcp|fiance|fiancee|boyfriend|girlfriend"
          r"|neighbor|neighbour|guardian|sibling|caregiver|visitor)")  # fmt: skip
@@ -35,10 +36,9 @@ CLINICIAN = PatternRecognizer(
         Pattern("role_after", rf"\b({_INITIAL}?(?:{_WORD_NC}\s{{1,2}})?{_INITIAL}?{_WORD_NC}),?\s{{1,2}}{_CREDENTIAL}\b", 0.3,
                 group=1),
         Pattern("role_after_one", rf"\b{_WORD},?\s{{1,2}}{_CREDENTIAL}\b", 0.3, group=1),
-        Pattern("role_before", rf"\b(?:(?-i:RN|NP|MD|CNS|RRT|SW|HO)|resident|fellow|attending|intern|nurse|rabbi|chaplain"
-                rf"|priest|pastor)\s{{1,2}}({_WORD_NC}(?:\s{{1,2}}{_INITIAL}?{_WORD_NC})?)", 0.3, flags=("IGNORECASE",), group=1),
-        Pattern("role_before_one", rf"\b(?:(?-i:RN|NP|MD|CNS|RRT|SW|HO)|resident|fellow|attending|intern|nurse|rabbi"
-                rf"|chaplain|priest|pastor)\s{{1,2}}{_WORD}", 0.3, flags=("IGNORECASE",), group=1),
+        Pattern("role_before", rf"\b{_CARE_ROLE}\s{{1,2}}({_WORD_NC}(?:\s{{1,2}}{_INITIAL}?{_WORD_NC})?)", 0.3,
+                flags=("IGNORECASE",), group=1),
+        Pattern("role_before_one", rf"\b{_CARE_ROLE}\s{{1,2}}{_WORD}", 0.3, flags=("IGNORECASE",), group=1),
         Pattern("initial_last", rf"(?<![\w.])((?-i:[A-Z])\.\s?{_WORD_NC})\b", 0.3, flags=("IGNORECASE",), group=1),
     ),
     validator="name_words",
