@@ -37,13 +37,14 @@ def write_card(folder: Path) -> Path:
     """MODEL_CARD.md from the folder's training.json, with the speed measured now."""
     import spacy
 
+    from veil.detect.train.fit import selection_score
     from veil.detect.train.synth import generate
 
     result = json.loads((folder / "training.json").read_text(encoding="utf-8"))
     nlp = spacy.load(folder)
     docs_per_s = speed(nlp, [ex.text for ex in generate(2000, seed=7)])
     history = result["history"]
-    best = max(history, key=lambda h: sum(s["f"] for s in h["scores"].values()))
+    best = max(history, key=lambda h: selection_score(h["scores"]))  # the epoch fit kept (first of equals)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     rows = []
     for name, s in best["scores"].items():

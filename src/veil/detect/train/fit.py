@@ -72,6 +72,11 @@ def evaluate(nlp: Any, sets: dict[str, list[Any]]) -> dict[str, dict[str, float]
     return scores
 
 
+def selection_score(scores: dict[str, dict[str, float]]) -> float:
+    """What picks the kept epoch: the mean F1 over the held-out sets."""
+    return sum(s["f"] for s in scores.values()) / len(scores)
+
+
 def train(data: Path, minutes: float, n_synthetic: int, seed: int = 15) -> dict[str, Any]:
     import spacy
     from spacy.util import minibatch
@@ -101,7 +106,7 @@ def train(data: Path, minutes: float, n_synthetic: int, seed: int = 15) -> dict[
             if time.monotonic() - started > minutes * 60:
                 break
         scores = evaluate(nlp, held)
-        mean = sum(s["f"] for s in scores.values()) / len(scores)
+        mean = selection_score(scores)
         history.append({"epoch": epoch, "loss": round(float(losses.get("ner", 0.0)), 1), "scores": scores})
         print(json.dumps(history[-1]), flush=True)
         if mean > best:
