@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from veil.errors import ConfigError
+from veil.policy.governance import Governance, PurposeGovernance
 from veil.transform.base import Operator, make_operator
 
 EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -108,7 +109,7 @@ class Detection(BaseModel):
     deny: dict[EntityName, list[str]] = {}
 
 
-class Purpose(BaseModel):
+class Purpose(PurposeGovernance):
     model_config = ConfigDict(extra="forbid")
     description: str = ""
     keep: list[EntityName] = Field(default=[], description="entities this purpose may see as they are")
@@ -158,6 +159,16 @@ class Policy(BaseModel):
     )
     tables: Tables = Tables()
     access: AccessPolicy = AccessPolicy()
+    governance: Governance = Governance()
+
+    @model_validator(mode="after")
+    def _retention_purposes(self) -> Policy:
+        for rule in self.governance.retention:
+            if rule.purpose not in self.purposes:
+                raise ValueError(f"retention names purpose '{rule.purpose}', which purposes does not define")
+            if self.purposes[rule.purpose].retention is None:
+                raise ValueError(f"retention uses purpose '{rule.purpose}', which sets no retention period")
+        return self
 
     @field_validator("purposes")
     @classmethod

@@ -129,3 +129,66 @@ dp_spends = Table(
     Column("rho", Float, nullable=True),
     Index("ix_dp_spends_dataset", "dataset"),
 )
+
+# Governance. A data subject is known by a keyed hash of an identifier (`id`); the identifier itself is sealed
+# under the subject's own data key (scope `__veil_subjects__`), which erasure shreds.
+subjects = Table(
+    "veil_subjects",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("identifier", LargeBinary, nullable=True),
+    Column("created", String(40), nullable=False),
+    Column("erased", String(40), nullable=True),
+)
+
+# The consent ledger: append-only (the database refuses UPDATE and DELETE, see migration 0004). The notice's hash
+# is the proof of what the subject was shown.
+consent = Table(
+    "veil_consent",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("subject", String(64), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("source", String(200), nullable=False, default=""),
+    Column("notice_version", String(100), nullable=False, default=""),
+    Column("notice_hash", String(64), nullable=False, default=""),
+    Index("ix_consent_subject_purpose", "subject", "purpose", "id"),
+)
+
+# Data-subject requests: state machine, deadline, per-source progress and evidence (JSON, no personal values).
+requests = Table(
+    "veil_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject", String(64), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("jurisdiction", String(10), nullable=False),
+    Column("received", String(40), nullable=False),
+    Column("due", String(40), nullable=False),
+    Column("updated", String(40), nullable=False),
+    Column("params", LargeBinary, nullable=True),  # sealed: a rectification's new value
+    Column("progress", String, nullable=False, default="{}"),
+    Column("timeline", String, nullable=False, default="[]"),
+    Column("result", String, nullable=False, default="{}"),
+    Index("ix_requests_status", "status"),
+    Index("ix_requests_subject", "subject"),
+)
+
+breaches = Table(
+    "veil_breaches",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("detected", String(40), nullable=False),
+    Column("authority_due", String(40), nullable=False),
+    Column("authority_notified", String(40), nullable=True),
+    Column("closed", String(40), nullable=True),
+    Column("facts", String, nullable=False, default="{}"),
+    Column("timeline", String, nullable=False, default="[]"),
+)

@@ -110,6 +110,12 @@ class AuditLog:
             for row in conn.execute(select(audit).order_by(audit.c.id)):
                 yield dict(row._mapping)
 
+    def about(self, subject: str) -> list[dict[str, Any]]:
+        """The records naming a data subject (their access bundle), details parsed, without chain digests."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(audit).where(audit.c.subject == subject).order_by(audit.c.id)).all()
+        return [{k: (json.loads(r.details) if k == "details" else r._mapping[k]) for k in FIELDS} for r in rows]
+
     def verify(self) -> Verification:
         """The chain checked record by record, then its head against the newest anchored checkpoint."""
         point = self.anchor.newest() if self.anchor is not None else None

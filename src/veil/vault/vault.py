@@ -302,6 +302,11 @@ class Vault:
         log.info("shredded %d key(s) of subject %s in scope %s", n, subject, scope)
         return len(count)
 
+    def forget_cached(self, subject: str) -> None:
+        """Drop cached tokens and the subject's cached keys (after governance deleted tokens or shredded keys)."""
+        self._cache.clear()
+        self._scope_keys = {k: v for k, v in self._scope_keys.items() if k[1] != subject}
+
     def rotate(self, new_master: MasterKey, *, actor: str = "local") -> int:
         """Re-wrap every data key under ``new_master`` in one transaction; data is not re-encrypted.
 

@@ -1,0 +1,198 @@
+"""Erasure and rectification inside one source, in one transaction: all of it happens, or none of it.
+
+Per table the policy says ``delete`` (default), ``null`` (keep the row, personal columns set to NULL) or ``mask``
+(keep the row: free text keeps its words with every finding replaced by ``<ENTITY>``, other personal text becomes
+``[erased]``, other personal values NULL). A kept row's links to deleted rows are nulled too. Tables are treated
+children first; inside a foreign-key cycle the links are nulled before the rows go. Anything the plan cannot do
+(a NOT NULL link to a deleted row) stops it before the first change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from veil.errors import ConfigError
+from veil.governance.locate import KEY, Found, Locator, row_key
+from veil.governance.order import components, cyclic
+from veil.governance.sources import SourceSchema, TableInfo
+from veil.governance.subjects import Kind
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+_CHUNK = 500
+ERASED = "[erased]"
+_DONE = {"delete": "deleted", "null": "nulled", "mask": "masked"}
+
+
+@dataclass
+class TablePlan:
+    table: str
+    action: str
+    null: set[str] = field(default_factory=set)  # columns set to NULL
+    mask: set[str] = field(default_factory=set)  # text columns masked
+
+
+def _where_keys(conn: Connection, info: TableInfo, keys: list[Any]) -> Any:
+    from sqlalchemy import tuple_
+
+    cols = row_key(conn, info)
+    if len(cols) == 1:
+        return cols[0].in_([k[0] if isinstance(k, tuple) else k for k in keys])
+    return tuple_(*cols).in_(keys)
+
+
+class Eraser:
+    def __init__(self, schema: SourceSchema, locator: Locator) -> None:
+        self.schema = schema
+        self.locator = locator
+
+    def plan(self, found: Found) -> list[TablePlan]:
+        tables = [t for t, rows in found.rows.items() if rows]
+        plans = {t: self._table_plan(t) for t in tables}
+        deleted = {t for t, p in plans.items() if p.action == "delete"}
+        for e in self.schema.edges:
+            if e.child in plans and e.parent in deleted and plans[e.child].action != "delete" and not e.declared:
+                plans[e.child].null.update(e.child_cols)
+        for p in plans.values():
+            info = self.schema.tables[p.table]
+            strict = [c for c in sorted(p.null) if not info.columns[c].nullable]
+            if strict:
+                raise ConfigError(
+                    f"{self.schema.label}: {p.table}.{strict[0]} is NOT NULL, so erasure cannot {p.action} it",
+                    hint=f"erase {p.table} with delete (governance.sources.{self.schema.name}.erase)",
+                )
+        order = [t for comp in components(tables, self.schema.edges) for t in comp]
+        return [plans[t] for t in order]
+
+    def _table_plan(self, table: str) -> TablePlan:
+        rule = self.schema.source.erasure(table)
+        info = self.schema.tables[table]
+        plan = TablePlan(table, rule.action)
+        if rule.action == "delete":
+            return plan
+        cols = rule.columns or self.schema.personal_columns(table)
+        for c in cols:
+            if c not in info.columns:
+                raise ConfigError(f"{self.schema.label}: erase names column {table}.{c}, which does not exist")
+            col = info.columns[c]
+            if c in info.primary_key:
+                continue  # the row's own key; links to it are what identify, and those are handled
+            if rule.action == "mask" and col.text:
+                plan.mask.add(c)
+            elif rule.action == "mask" and not col.nullable:
+                continue  # a NOT NULL number or date under mask stays: reported as kept
+            else:
+                plan.null.add(c)
+        return plan
+
+    def erase(self, conn: Connection, kind: Kind, value: str) -> dict[str, Any]:
+        found = self.locator.locate(conn, kind, value)
+        plans = self.plan(found)
+        self._break_cycles(conn, found, plans)
+        counts: dict[str, dict[str, int]] = {}
+        for p in plans:
+            info = self.schema.tables[p.table]
+            rows = found.rows[p.table]
+            if p.action == "delete":
+                n = self._delete(conn, info, list(rows))
+            else:
+                n = self._update(conn, info, rows, p)
+            counts[p.table] = {"rows": len(rows), _DONE[p.action]: n}
+        return {"tables": counts, "via": {t: sorted(v) for t, v in sorted(found.via.items())}, "found": found}
+
+    def _break_cycles(self, conn: Connection, found: Found, plans: list[TablePlan]) -> None:
+        """Inside a foreign-key cycle the rows reference each other: null the links first, then delete."""
+        from sqlalchemy import update
+
+        deleting = {p.table for p in plans if p.action == "delete"}
+        for comp in components(deleting, self.schema.edges):
+            for e in cyclic(comp, self.schema.edges):
+                if e.declared:
+                    continue
+                info = self.schema.tables[e.child]
+                strict = [c for c in e.child_cols if not info.columns[c].nullable]
+                if strict:
+                    raise ConfigError(
+                        f"{self.schema.label}: tables {', '.join(comp)} reference each other through NOT NULL "
+                        f"{e.child}.{strict[0]}: their rows cannot be deleted one before the other",
+                        hint="make the foreign key DEFERRABLE or nullable, or erase one of the tables with mask",
+                    )
+                keys = list(found.rows.get(e.child, {}))
+                for start in range(0, len(keys), _CHUNK):
+                    chunk = keys[start : start + _CHUNK]
+                    conn.execute(
+                        update(info.table)
+                        .where(_where_keys(conn, info, chunk))
+                        .values({c: None for c in e.child_cols})
+                    )
+
+    def _delete(self, conn: Connection, info: TableInfo, keys: list[Any]) -> int:
+        from sqlalchemy import delete
+
+        n = 0
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            n += conn.execute(delete(info.table).where(_where_keys(conn, info, chunk))).rowcount
+        return n
+
+    def _update(self, conn: Connection, info: TableInfo, rows: dict[Any, dict[str, Any]], plan: TablePlan) -> int:
+        from sqlalchemy import update
+
+        n = 0
+        for key, row in rows.items():
+            values: dict[str, Any] = {c: None for c in plan.null}
+            for c in plan.mask:
+                values[c] = self._masked(info, c, row.get(c))
+            if values:
+                n += conn.execute(update(info.table).where(_where_keys(conn, info, [key])).values(values)).rowcount
+        return n
+
+    def _masked(self, info: TableInfo, column: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if column not in info.free_text:
+            return ERASED
+        text = str(value)
+        for f in sorted(self.locator.detector.analyze(text), key=lambda f: f.start, reverse=True):
+            text = text[: f.start] + f"<{f.entity}>" + text[f.end :]
+        return text
+
+    def rectify(self, conn: Connection, kind: Kind, value: str, target: str, new: str) -> dict[str, Any]:
+        """Set ``target`` (a column name or an entity type) to ``new`` in every row of the subject, and replace
+        its old values inside the subject's free text."""
+        from sqlalchemy import update
+
+        found = self.locator.locate(conn, kind, value)
+        counts: dict[str, int] = {}
+        for table, rows in found.rows.items():
+            info = self.schema.tables[table]
+            cols = [
+                c.name for c in info.columns.values()
+                if c.name == target or (target.isupper() and target in c.entities and c.role != "free_text")
+            ]  # fmt: skip
+            olds = {str(r[c]) for r in rows.values() for c in cols if r.get(c) not in (None, "")}
+            changed = 0
+            for key, row in rows.items():
+                values: dict[str, Any] = {c: new for c in cols if row.get(c) not in (None, new)}
+                for c in info.free_text:
+                    text = row.get(c)
+                    if isinstance(text, str) and any(o in text for o in olds):
+                        for o in olds:
+                            text = text.replace(o, new)
+                        values[c] = text
+                if values:
+                    where = _where_keys(conn, info, [key])
+                    changed += conn.execute(update(info.table).where(where).values(values)).rowcount
+            if changed:
+                counts[table] = changed
+        return {"tables": counts, "found": found}
+
+
+def has_target(schema: SourceSchema, target: str) -> bool:
+    """Whether a column of the source is named ``target`` or classified as that entity."""
+    return any(c.name == target or target in c.entities for i in schema.tables.values() for c in i.columns.values())
+
+
+__all__ = ["ERASED", "KEY", "Eraser", "TablePlan", "has_target"]
