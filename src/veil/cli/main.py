@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from veil.cli import access, anonymize, dp, guard, keys, privacy, scan, tables
+from veil.cli import access, anonymize, dp, governance, guard, keys, privacy, records, scan, tables
 from veil.errors import InputError, OutputError, VaultError, VeilError
 
 app = typer.Typer(
@@ -37,6 +37,12 @@ app.command("scan-db")(tables.scan_db_cmd)
 app.command("risk")(privacy.risk_cmd)
 app.command("kanon")(privacy.kanon_cmd)
 app.add_typer(dp.dp_app, name="dp")
+app.add_typer(governance.consent_app, name="consent")
+app.add_typer(governance.dsar_app, name="dsar")
+app.command("ropa")(records.ropa)
+app.command("dpia")(records.dpia)
+app.add_typer(records.breach_app, name="breach")
+app.add_typer(records.retention_app, name="retention")
 
 err = Console(stderr=True)
 

@@ -15,10 +15,10 @@ from typing import Literal
 from sqlalchemy import insert, select
 
 from veil.errors import AccessDenied, ConfigError
+from veil.governance.subjects import Subjects, now
 from veil.policy import Policy
 from veil.storage.engine import write_tx
 from veil.storage.schema import consent
-from veil.governance.subjects import Subjects, now
 from veil.vault import Vault
 
 Action = Literal["grant", "withdraw", "restrict", "lift"]
@@ -85,9 +85,14 @@ class Consent:
         with write_tx(self.vault.engine) as conn:
             new_id = conn.execute(insert(consent).values(**row).returning(consent.c.id)).scalar_one()
         self.vault.audit.append(
-            actor, f"consent.{action}", subject=subject, purpose=purpose, source=source,
-            notice_version=notice_version, notice_hash=digest,
-        )  # fmt: skip
+            actor,
+            f"consent.{action}",
+            subject=subject,
+            purpose=purpose,
+            source=source,
+            notice_version=notice_version,
+            notice_hash=digest,
+        )
         return Event(id=int(new_id), **row)
 
     def history(self, subject: str) -> list[Event]:

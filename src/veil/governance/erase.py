@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from veil.errors import ConfigError
-from veil.governance.locate import KEY, Found, Locator, row_key
+from veil.governance.locate import KEY, Found, Identity, Locator, row_key
 from veil.governance.order import components, cyclic
 from veil.governance.sources import SourceSchema, TableInfo
-from veil.governance.subjects import Kind
+from veil.policy.governance import TableErasure
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -48,9 +48,9 @@ class Eraser:
         self.schema = schema
         self.locator = locator
 
-    def plan(self, found: Found) -> list[TablePlan]:
+    def plan(self, found: Found, override: dict[str, TableErasure] | None = None) -> list[TablePlan]:
         tables = [t for t, rows in found.rows.items() if rows]
-        plans = {t: self._table_plan(t) for t in tables}
+        plans = {t: self._table_plan(t, (override or {}).get(t)) for t in tables}
         deleted = {t for t, p in plans.items() if p.action == "delete"}
         for e in self.schema.edges:
             if e.child in plans and e.parent in deleted and plans[e.child].action != "delete" and not e.declared:
@@ -66,8 +66,8 @@ class Eraser:
         order = [t for comp in components(tables, self.schema.edges) for t in comp]
         return [plans[t] for t in order]
 
-    def _table_plan(self, table: str) -> TablePlan:
-        rule = self.schema.source.erasure(table)
+    def _table_plan(self, table: str, rule: TableErasure | None = None) -> TablePlan:
+        rule = rule or self.schema.source.erasure(table)
         info = self.schema.tables[table]
         plan = TablePlan(table, rule.action)
         if rule.action == "delete":
@@ -87,18 +87,18 @@ class Eraser:
                 plan.null.add(c)
         return plan
 
-    def erase(self, conn: Connection, kind: Kind, value: str) -> dict[str, Any]:
-        found = self.locator.locate(conn, kind, value)
-        plans = self.plan(found)
+    def erase(self, conn: Connection, identities: list[Identity]) -> dict[str, Any]:
+        return self.apply(conn, self.locator.locate(conn, identities))
+
+    def apply(self, conn: Connection, found: Found, override: dict[str, TableErasure] | None = None) -> dict[str, Any]:
+        """Delete, null or mask every row of ``found`` (``override``: the action of some tables)."""
+        plans = self.plan(found, override)
         self._break_cycles(conn, found, plans)
         counts: dict[str, dict[str, int]] = {}
         for p in plans:
             info = self.schema.tables[p.table]
             rows = found.rows[p.table]
-            if p.action == "delete":
-                n = self._delete(conn, info, list(rows))
-            else:
-                n = self._update(conn, info, rows, p)
+            n = self._delete(conn, info, list(rows)) if p.action == "delete" else self._update(conn, info, rows, p)
             counts[p.table] = {"rows": len(rows), _DONE[p.action]: n}
         return {"tables": counts, "via": {t: sorted(v) for t, v in sorted(found.via.items())}, "found": found}
 
@@ -123,9 +123,7 @@ class Eraser:
                 for start in range(0, len(keys), _CHUNK):
                     chunk = keys[start : start + _CHUNK]
                     conn.execute(
-                        update(info.table)
-                        .where(_where_keys(conn, info, chunk))
-                        .values({c: None for c in e.child_cols})
+                        update(info.table).where(_where_keys(conn, info, chunk)).values({c: None for c in e.child_cols})
                     )
 
     def _delete(self, conn: Connection, info: TableInfo, keys: list[Any]) -> int:
@@ -155,23 +153,24 @@ class Eraser:
         if column not in info.free_text:
             return ERASED
         text = str(value)
-        for f in sorted(self.locator.detector.analyze(text), key=lambda f: f.start, reverse=True):
+        for f in sorted(self.locator.detector.detect(text), key=lambda f: f.start, reverse=True):
             text = text[: f.start] + f"<{f.entity}>" + text[f.end :]
         return text
 
-    def rectify(self, conn: Connection, kind: Kind, value: str, target: str, new: str) -> dict[str, Any]:
+    def rectify(self, conn: Connection, identities: list[Identity], target: str, new: str) -> dict[str, Any]:
         """Set ``target`` (a column name or an entity type) to ``new`` in every row of the subject, and replace
         its old values inside the subject's free text."""
         from sqlalchemy import update
 
-        found = self.locator.locate(conn, kind, value)
+        found = self.locator.locate(conn, identities)
         counts: dict[str, int] = {}
         for table, rows in found.rows.items():
             info = self.schema.tables[table]
             cols = [
-                c.name for c in info.columns.values()
+                c.name
+                for c in info.columns.values()
                 if c.name == target or (target.isupper() and target in c.entities and c.role != "free_text")
-            ]  # fmt: skip
+            ]
             olds = {str(r[c]) for r in rows.values() for c in cols if r.get(c) not in (None, "")}
             changed = 0
             for key, row in rows.items():

@@ -4,7 +4,8 @@ Seeds are rows whose identity column holds the identifier (e-mail compared case-
 compared in E.164 form, ids exactly) and rows whose free text holds it as a finding of the detector (a SQL
 ``LIKE`` narrows the candidates, the detector confirms each). From the seeds, rows that reference a found row are
 followed through every foreign key and declared reference, breadth first, each row visited once (so a cycle in
-the schema ends). Rows a found row points to (a product of an order) are not the subject's.
+the schema ends). Rows a found row points to (a product of an order) are not the subject's. Identifiers found
+beside the given one on an identity row (the e-mail of the customer found by phone) are searched too, up to 20.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
+from veil.errors import InputError
 from veil.governance.sources import Edge, SourceSchema, TableInfo
 from veil.governance.subjects import Kind, normalize
 
@@ -26,7 +28,9 @@ if TYPE_CHECKING:
 
 _CHUNK = 500
 KEY = "__veil_key"
+MAX_IDENTITIES = 20
 Row = dict[str, Any]
+Identity = tuple[Kind, str]
 
 
 @dataclass
@@ -102,6 +106,7 @@ class Locator:
         from sqlalchemy import String, cast, func
 
         column = info.table.c[col]
+        where: ColumnElement[bool]
         if kind == "phone":
             digits = re.sub(r"\D", "", value)[-4:]
             where = cast(column, String).like(f"%{digits}")
@@ -123,18 +128,45 @@ class Locator:
         if kind == "id":
             return re.search(rf"(?<![\w]){re.escape(value)}(?![\w])", text) is not None
         entity = "EMAIL_ADDRESS" if kind == "email" else "PHONE_NUMBER"
-        return any(f.entity == entity and self.same(kind, f.value, value) for f in self.detector.analyze(text))
+        return any(f.entity == entity and self.same(kind, f.value, value) for f in self.detector.detect(text))
 
-    def seeds(self, conn: Connection, kind: Kind, value: str, found: Found) -> None:
+    def seeds(self, conn: Connection, kind: Kind, value: str, found: Found) -> list[Identity]:
+        """Add the rows holding the identifier; returns the other identifiers those rows' identity columns hold
+        (the e-mail on the customer row found by phone)."""
+        derived: list[Identity] = []
         for info in self.schema.tables.values():
             for col, col_kind in info.identity.items():
                 if col_kind not in (kind, "any"):
                     continue
                 for row in self._identity_rows(conn, info, col, kind, value):
                     found.add(info.name, key_of(info, row), row, f"identity {col}")
+                    derived += self._identities_of(info, row)
             for col in info.free_text:
                 for row in self._text_rows(conn, info, col, kind, value):
                     found.add(info.name, key_of(info, row), row, f"text {col}")
+        return derived
+
+    def _identities_of(self, info: TableInfo, row: Row) -> list[Identity]:
+        out: list[Identity] = []
+        for col, col_kind in info.identity.items():
+            cell = row.get(col)
+            if col_kind in ("email", "phone") and isinstance(cell, str) and cell.strip():
+                try:
+                    out.append((col_kind, normalize(cell, col_kind, self.region)))  # type: ignore[arg-type]
+                except InputError:
+                    continue
+        return out
+
+    def expand(self, conn: Connection, identities: list[Identity], limit: int = MAX_IDENTITIES) -> list[Identity]:
+        """``identities`` and every identifier found beside them on identity rows, transitively, up to ``limit``."""
+        known = list(dict.fromkeys(identities))
+        i = 0
+        while i < len(known):
+            for more in self.seeds(conn, *known[i], Found()):
+                if more not in known and len(known) < limit:
+                    known.append(more)
+            i += 1
+        return known
 
     def follow(self, conn: Connection, found: Found) -> None:
         queue = deque(t for t in found.rows if found.rows[t])
@@ -161,9 +193,11 @@ class Locator:
                 grew |= found.add(edge.child, key_of(info, row), row, reason)
         return grew
 
-    def locate(self, conn: Connection, kind: Kind, value: str) -> Found:
+    def locate(self, conn: Connection, identities: list[Identity]) -> Found:
+        """The rows of the subject known by ``identities`` (see :meth:`expand`), foreign keys followed."""
         found = Found()
-        self.seeds(conn, kind, value, found)
+        for kind, value in identities:
+            self.seeds(conn, kind, value, found)
         self.follow(conn, found)
         return found
 

@@ -18,9 +18,9 @@ from typing import Any, Literal
 from sqlalchemy import insert, select, update
 
 from veil.errors import ConfigError, InputError
+from veil.governance.subjects import now
 from veil.storage.engine import write_tx
 from veil.storage.schema import requests
-from veil.governance.subjects import now
 from veil.vault import Vault
 
 RequestType = Literal["access", "portability", "erase", "rectify", "restrict"]
@@ -100,11 +100,19 @@ class Requests:
         stamp = start.isoformat(timespec="seconds")
         event = {"at": now(), "event": "received", "by": actor, "note": channel}
         row = {
-            "id": rid, "subject": subject, "type": kind, "status": "received", "jurisdiction": jurisdiction,
-            "received": stamp, "due": deadline(start, jurisdiction).isoformat(timespec="seconds"), "updated": now(),
-            "params": self._seal(rid, params) if params else None, "progress": "{}",
-            "timeline": json.dumps([event]), "result": "{}",
-        }  # fmt: skip
+            "id": rid,
+            "subject": subject,
+            "type": kind,
+            "status": "received",
+            "jurisdiction": jurisdiction,
+            "received": stamp,
+            "due": deadline(start, jurisdiction).isoformat(timespec="seconds"),
+            "updated": now(),
+            "params": self._seal(rid, params) if params else None,
+            "progress": "{}",
+            "timeline": json.dumps([event]),
+            "result": "{}",
+        }
         with write_tx(self.vault.engine) as conn:
             conn.execute(insert(requests).values(**row))
         self.vault.audit.append(actor, "dsar.open", subject=subject, request=rid, type=kind, due=row["due"])
@@ -120,11 +128,20 @@ class Requests:
     @staticmethod
     def _request(m: Any) -> Request:
         return Request(
-            m["id"], m["subject"], m["type"], m["status"], m["jurisdiction"], m["received"], m["due"], m["updated"],
-            json.loads(m["progress"]), json.loads(m["timeline"]), json.loads(m["result"]),
-        )  # fmt: skip
+            m["id"],
+            m["subject"],
+            m["type"],
+            m["status"],
+            m["jurisdiction"],
+            m["received"],
+            m["due"],
+            m["updated"],
+            json.loads(m["progress"]),
+            json.loads(m["timeline"]),
+            json.loads(m["result"]),
+        )
 
-    def list(self, *, status: str | None = None, overdue: bool = False, subject: str | None = None) -> list[Request]:
+    def find(self, *, status: str | None = None, overdue: bool = False, subject: str | None = None) -> list[Request]:
         stmt = select(requests).order_by(requests.c.received, requests.c.id)
         if status:
             stmt = stmt.where(requests.c.status == status)
@@ -171,10 +188,10 @@ class Requests:
                 .values(progress=json.dumps(progress, sort_keys=True), updated=now())
             )
 
-    def seal_values(self, rid: str, values: list[str]) -> str:
-        """Personal values a resumed run still needs (tokens to wipe), sealed for the progress record."""
-        return self._seal(rid + "/values", {"values": values}).hex()
+    def seal(self, rid: str, label: str, values: list[Any]) -> str:
+        """Personal values a resumed run still needs (identifiers, tokens to wipe), sealed for the progress record."""
+        return self._seal(f"{rid}/{label}", {"values": values}).hex()
 
-    def open_values(self, rid: str, sealed: str) -> list[str]:
-        raw = self.vault.scope_keys(REQUEST_SCOPE).decrypt(bytes.fromhex(sealed), (rid + "/values").encode())
+    def unseal(self, rid: str, label: str, sealed: str) -> list[Any]:
+        raw = self.vault.scope_keys(REQUEST_SCOPE).decrypt(bytes.fromhex(sealed), f"{rid}/{label}".encode())
         return list(json.loads(raw)["values"])

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from veil.errors import AccessDenied, ConfigError, InputError, PrivacyError, VeilError
+from veil.errors import AccessDenied, ConfigError, PrivacyError, VeilError
 from veil.governance.bundle import write_bundle
 from veil.governance.consent import Consent
 from veil.governance.erase import Eraser, has_target
-from veil.governance.locate import KEY, Found, Locator, phone_region
-from veil.governance.requests import Request, Requests
+from veil.governance.locate import KEY, Found, Identity, Locator, phone_region
+from veil.governance.requests import Request, Requests, RequestType
 from veil.governance.sources import SourceSchema
 from veil.governance.subjects import Kind, Subjects, now
 from veil.governance.vaultwipe import UNIQUE_ENTITIES, subject_tokens, wipe
@@ -52,11 +52,18 @@ class Governor:
         self.detector = detector_for(quick)
 
     # -- requests -----------------------------------------------------------------------------------------
-    def open(self, identifier: str, kind: str, *, params: dict[str, Any] | None = None, channel: str = "") -> Request:
+    def open(
+        self, identifier: str, kind: RequestType, *, params: dict[str, Any] | None = None, channel: str = ""
+    ) -> Request:
         subject = self.subjects.register(identifier)
         jurisdiction = self.policy.governance.jurisdiction
         return self.requests.open(
-            subject.id, kind, jurisdiction=jurisdiction, actor=self.actor, params=params, channel=channel  # type: ignore[arg-type]
+            subject.id,
+            kind,
+            jurisdiction=jurisdiction,
+            actor=self.actor,
+            params=params,
+            channel=channel,
         )
 
     def verify(self, rid: str, method: str) -> Request:
@@ -67,7 +74,9 @@ class Governor:
     def refuse(self, rid: str, reason: str) -> Request:
         if not reason.strip():
             raise ConfigError("a refusal states its reason (Art. 12(4): the subject must be told why)")
-        return self.requests.move(rid, "refused", actor=self.actor, note=reason, allowed=("received", "verified", "failed"))
+        return self.requests.move(
+            rid, "refused", actor=self.actor, note=reason, allowed=("received", "verified", "failed")
+        )
 
     def run(self, rid: str, *, out: Path | None = None) -> Request:
         req = self.requests.get(rid)
@@ -77,9 +86,12 @@ class Governor:
             raise AccessDenied(f"request {rid}: the subject's identity is not verified", hint=f"veil dsar verify {rid}")
         self.requests.move(rid, "running", actor=self.actor, allowed=("verified", "running", "failed"))
         handlers: dict[str, Callable[[Request, Path | None], dict[str, Any]]] = {
-            "access": self._access, "portability": self._access, "erase": self._erase,
-            "rectify": self._rectify, "restrict": self._restrict,
-        }  # fmt: skip
+            "access": self._access,
+            "portability": self._access,
+            "erase": self._erase,
+            "rectify": self._rectify,
+            "restrict": self._restrict,
+        }
         try:
             result = handlers[req.type](self.requests.get(rid), out)
         except VeilError as exc:
@@ -92,7 +104,9 @@ class Governor:
     def sources(self) -> Iterator[list[SourceSchema]]:
         named = self.policy.governance.sources
         if not named:
-            raise ConfigError("the policy names no governance.sources: nothing to search", hint="see README: Governance")
+            raise ConfigError(
+                "the policy names no governance.sources: nothing to search", hint="see README: Governance"
+            )
         opened: list[SourceSchema] = []
         try:
             for name, source in named.items():
@@ -115,45 +129,88 @@ class Governor:
         out: set[str] = set()
         for table, rows in found.rows.items():
             info = schema.tables[table]
-            cols = [c.name for c in info.columns.values() if UNIQUE_ENTITIES & set(c.entities) and c.role != "free_text"]
+            cols = [
+                c.name for c in info.columns.values() if UNIQUE_ENTITIES & set(c.entities) and c.role != "free_text"
+            ]
             out.update(str(r[c]) for r in rows.values() for c in cols if r.get(c) not in (None, ""))
         return out
 
-    def _locate(self, schema: SourceSchema, kind: Kind, value: str) -> Found:
+    def _locate(self, schema: SourceSchema, identities: list[Identity]) -> Found:
         try:
             with schema.engine.connect() as conn:
-                return Locator(schema, self.detector, self.region).locate(conn, kind, value)
+                return Locator(schema, self.detector, self.region).locate(conn, identities)
         except SQLAlchemyError as exc:
             raise schema.unreachable(exc) from None
 
+    def _identities(self, sources: list[SourceSchema], req: Request) -> list[Identity]:
+        """The subject's identifier and those found beside it in any source (an e-mail found on the row a phone
+        number found, searched in every source), until no source adds one."""
+        known: list[Identity] = [self._who(req)]
+        grew = True
+        while grew:
+            grew = False
+            for schema in sources:
+                try:
+                    with schema.engine.connect() as conn:
+                        more = Locator(schema, self.detector, self.region).expand(conn, known)
+                except SQLAlchemyError as exc:
+                    raise schema.unreachable(exc) from None
+                if len(more) > len(known):
+                    known, grew = more, True
+        return known
+
+    def _saved_identities(self, req: Request, sources: list[SourceSchema]) -> list[Identity]:
+        """For a run that changes data: found once and sealed in the progress record, so a resumed run still knows
+        the e-mail that lived only on a row the stopped run already deleted."""
+        if "identities" in req.progress:
+            return [(k, v) for k, v in self.requests.unseal(req.id, "identities", req.progress["identities"])]
+        found = self._identities(sources, req)
+        req.progress["identities"] = self.requests.seal(req.id, "identities", [list(i) for i in found])
+        self.requests.save_progress(req.id, req.progress)
+        return found
+
     # -- handlers -----------------------------------------------------------------------------------------
     def _access(self, req: Request, out: Path | None) -> dict[str, Any]:
-        kind, value = self._who(req)
         tables: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        values = {value}
         with self.sources() as sources:
+            identities = self._identities(sources, req)
+            values = {v for _k, v in identities}
             for schema in sources:
-                found = self._locate(schema, kind, value)
+                found = self._locate(schema, identities)
                 values |= self._values(schema, found)
                 tables[schema.name] = {
                     t: [{k: v for k, v in r.items() if k != KEY} for r in rows.values()]
                     for t, rows in found.rows.items()
                     if rows
                 }
-        contents = {
+        found_tokens = subject_tokens(self.vault, req.subject, values, actor=self.actor)
+        contents: dict[str, Any] = {
             "readme": {"controller": self.policy.governance.controller.name, "generated": now()},
-            "request": {"id": req.id, "type": req.type, "subject": req.subject, "received": req.received,
-                        "generated": now(), "sources": sorted(tables)},
-            "tokens": subject_tokens(self.vault, req.subject, values, actor=self.actor),
+            "request": {
+                "id": req.id,
+                "type": req.type,
+                "subject": req.subject,
+                "received": req.received,
+                "generated": now(),
+                "sources": sorted(tables),
+            },
+            "tokens": found_tokens,
             "consent": [e.to_dict() for e in self.consent.history(req.subject)],
             "audit": self.vault.audit.about(req.subject),
-        }  # fmt: skip
+        }
         path = out or veil_home() / "requests" / f"{req.id}.zip"
         digest = write_bundle(path, contents, tables)
         counts = {s: {t: len(r) for t, r in by.items()} for s, by in tables.items()}
-        self.vault.audit.append(self.actor, "dsar.bundle", subject=req.subject, request=req.id, sha256=digest,
-                                tables=counts, tokens=len(contents["tokens"]))  # fmt: skip
-        return {"bundle": str(path), "sha256": digest, "tables": counts, "tokens": len(contents["tokens"])}
+        self.vault.audit.append(
+            self.actor,
+            "dsar.bundle",
+            subject=req.subject,
+            request=req.id,
+            sha256=digest,
+            tables=counts,
+            tokens=len(found_tokens),
+        )
+        return {"bundle": str(path), "sha256": digest, "tables": counts, "tokens": len(found_tokens)}
 
     def _per_source(
         self, req: Request, work: Callable[[SourceSchema, Any], dict[str, Any]], sources: list[SourceSchema]
@@ -161,7 +218,7 @@ class Governor:
         """Run ``work`` once per source, each in its own write transaction; skip sources already done."""
         progress = req.progress
         done = progress.setdefault("sources", {})
-        values = set(self.requests.open_values(req.id, progress["values"])) if "values" in progress else set()
+        values = set(self.requests.unseal(req.id, "values", progress["values"])) if "values" in progress else set()
         for schema in sources:
             if done.get(schema.name, {}).get("state") == "done":
                 continue
@@ -175,22 +232,28 @@ class Governor:
             found: Found = evidence.pop("found")
             values |= self._values(schema, found)
             done[schema.name] = {"state": "done", "at": now(), **evidence}
-            progress["values"] = self.requests.seal_values(req.id, sorted(values))
+            progress["values"] = self.requests.seal(req.id, "values", sorted(values))
             self.requests.save_progress(req.id, progress)
-            self.vault.audit.append(self.actor, f"dsar.{req.type}.source", subject=req.subject, request=req.id,
-                                    source=schema.name, tables=evidence.get("tables", {}))  # fmt: skip
+            self.vault.audit.append(
+                self.actor,
+                f"dsar.{req.type}.source",
+                subject=req.subject,
+                request=req.id,
+                source=schema.name,
+                tables=evidence.get("tables", {}),
+            )
         return progress
 
     def _erase(self, req: Request, _out: Path | None) -> dict[str, Any]:
         progress = req.progress
         if "vault" in progress:  # a resumed run whose subject is already forgotten: only the record is left
             return self._erase_result(progress)
-        kind, value = self._who(req)
         with self.sources() as sources:
+            identities = self._saved_identities(req, sources)
             progress = self._per_source(
-                req, lambda s, conn: Eraser(s, Locator(s, self.detector, self.region)).erase(conn, kind, value), sources
+                req, lambda s, conn: Eraser(s, Locator(s, self.detector, self.region)).erase(conn, identities), sources
             )
-            rescan = {s.name: self._locate(s, kind, value).counts() for s in sources}
+            rescan = {s.name: self._locate(s, identities).counts() for s in sources}
         left = {s: c for s, c in rescan.items() if c}
         progress["rescan"] = {"at": now(), "rows_holding_identifier": rescan}
         self.requests.save_progress(req.id, progress)
@@ -199,12 +262,13 @@ class Governor:
                 f"the re-scan after erasure still finds the subject in {left} (rows written meanwhile?)",
                 hint=f"veil dsar run {req.id} erases them",
             )
-        values = set(self.requests.open_values(req.id, progress["values"])) | {value}
+        values = set(self.requests.unseal(req.id, "values", progress["values"])) | {v for _k, v in identities}
         for purpose, action in self.consent.state(req.subject).items():
             if action == "grant":
                 self.consent.record(req.subject, purpose, "withdraw", actor=self.actor, source=f"erasure {req.id}")
         progress["vault"] = wipe(self.vault, req.subject, values, actor=self.actor)
         progress.pop("values", None)
+        progress.pop("identities", None)
         self.requests.save_progress(req.id, progress)
         self.subjects.forget(req.subject)
         return self._erase_result(progress)
@@ -221,14 +285,16 @@ class Governor:
     def _rectify(self, req: Request, _out: Path | None) -> dict[str, Any]:
         params = self.requests.params(req.id)
         target, new = str(params["target"]), str(params["value"])
-        kind, value = self._who(req)
+        kind = self._who(req)[0]
         with self.sources() as sources:
             if not any(has_target(s, target) for s in sources):
                 raise ConfigError(f"no source has a column named or classified '{target}'")
+            identities = self._saved_identities(req, sources)
             progress = self._per_source(
-                req, lambda s, c: Eraser(s, Locator(s, self.detector, self.region)).rectify(c, kind, value, target, new),
+                req,
+                lambda s, c: Eraser(s, Locator(s, self.detector, self.region)).rectify(c, identities, target, new),
                 sources,
-            )  # fmt: skip
+            )
         result: dict[str, Any] = {"sources": {k: v.get("tables", {}) for k, v in progress["sources"].items()}}
         if _IDENTITY_ENTITY.get(kind) == target:
             moved = self.subjects.register(new, kind)
@@ -241,5 +307,3 @@ class Governor:
     def _restrict(self, req: Request, _out: Path | None) -> dict[str, Any]:
         event = self.consent.record(req.subject, "*", "restrict", actor=self.actor, source=f"request {req.id}")
         return {"restricted": True, "consent_event": event.id}
-
-

@@ -13,39 +13,103 @@ from datetime import date, timedelta
 
 from sqlalchemy import Column, Date, Engine, ForeignKey, Integer, MetaData, Numeric, String, Table, Text
 
-FIRST = ["ann", "ben", "chloe", "dmitri", "elena", "farid", "grace", "hugo", "ines", "jamal", "kofi", "lena",
-         "marta", "nils", "olga", "pavel", "quinn", "rosa", "sami", "tara", "umar", "vera", "wei", "yara", "zoe"]  # fmt: skip
-LAST = ["smith", "garcia", "okafor", "novak", "tanaka", "dubois", "rossi", "khan", "silva", "berg", "meyer",
-        "haddad", "kowalski", "larsen", "moreau", "nguyen", "petrov", "quispe", "schulz", "walsh"]  # fmt: skip
+FIRST = [
+    "ann",
+    "ben",
+    "chloe",
+    "dmitri",
+    "elena",
+    "farid",
+    "grace",
+    "hugo",
+    "ines",
+    "jamal",
+    "kofi",
+    "lena",
+    "marta",
+    "nils",
+    "olga",
+    "pavel",
+    "quinn",
+    "rosa",
+    "sami",
+    "tara",
+    "umar",
+    "vera",
+    "wei",
+    "yara",
+    "zoe",
+]
+LAST = [
+    "smith",
+    "garcia",
+    "okafor",
+    "novak",
+    "tanaka",
+    "dubois",
+    "rossi",
+    "khan",
+    "silva",
+    "berg",
+    "meyer",
+    "haddad",
+    "kowalski",
+    "larsen",
+    "moreau",
+    "nguyen",
+    "petrov",
+    "quispe",
+    "schulz",
+    "walsh",
+]
 
 
 def shop_tables(meta: MetaData) -> dict[str, Table]:
     t = {
         "customers": Table(
-            "customers", meta, Column("id", Integer, primary_key=True), Column("email", String(200), nullable=False),
-            Column("phone", String(40)), Column("full_name", String(200)), Column("city", String(100)),
+            "customers",
+            meta,
+            Column("id", Integer, primary_key=True),
+            Column("email", String(200), nullable=False),
+            Column("phone", String(40)),
+            Column("full_name", String(200)),
+            Column("city", String(100)),
             Column("created_at", Date),
         ),
         "products": Table(
-            "products", meta, Column("id", Integer, primary_key=True), Column("name", String(200)),
+            "products",
+            meta,
+            Column("id", Integer, primary_key=True),
+            Column("name", String(200)),
             Column("price", Numeric(10, 2)),
         ),
         "orders": Table(
-            "orders", meta, Column("id", Integer, primary_key=True),
+            "orders",
+            meta,
+            Column("id", Integer, primary_key=True),
             Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
-            Column("shipping_address", String(300)), Column("total", Numeric(10, 2)), Column("created_at", Date),
+            Column("shipping_address", String(300)),
+            Column("total", Numeric(10, 2)),
+            Column("created_at", Date),
         ),
         "order_items": Table(
-            "order_items", meta, Column("id", Integer, primary_key=True),
+            "order_items",
+            meta,
+            Column("id", Integer, primary_key=True),
             Column("order_id", Integer, ForeignKey("orders.id"), nullable=False),
-            Column("product_id", Integer, ForeignKey("products.id"), nullable=False), Column("qty", Integer),
+            Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+            Column("qty", Integer),
         ),
         "tickets": Table(
-            "tickets", meta, Column("id", Integer, primary_key=True), Column("opened", Date),
-            Column("title", String(200)), Column("body", Text),
+            "tickets",
+            meta,
+            Column("id", Integer, primary_key=True),
+            Column("opened", Date),
+            Column("title", String(200)),
+            Column("body", Text),
         ),
         "newsletter": Table("newsletter", meta, Column("email", String(200)), Column("signed_up", Date)),
-    }  # fmt: skip
+    }
     return t
 
 
@@ -65,19 +129,46 @@ def _rows(n_customers: int, seed: int) -> Iterator[tuple[str, dict[str, object]]
     for i in range(1, n_customers + 1):
         name, email, phone = person(i)
         day = start + timedelta(days=rng.randrange(2000))
-        yield "customers", {"id": i, "email": email, "phone": phone, "full_name": name,
-                            "city": rng.choice(["Lyon", "Austin", "Porto", "Oslo", "Graz"]), "created_at": day}  # fmt: skip
+        yield (
+            "customers",
+            {
+                "id": i,
+                "email": email,
+                "phone": phone,
+                "full_name": name,
+                "city": rng.choice(["Lyon", "Austin", "Porto", "Oslo", "Graz"]),
+                "created_at": day,
+            },
+        )
         for _ in range(3):
             order_id += 1
-            yield "orders", {"id": order_id, "customer_id": i, "shipping_address": f"{10 + i % 90} Main Street",
-                             "total": round(rng.uniform(5, 300), 2), "created_at": day + timedelta(days=rng.randrange(400))}  # fmt: skip
+            yield (
+                "orders",
+                {
+                    "id": order_id,
+                    "customer_id": i,
+                    "shipping_address": f"{10 + i % 90} Main Street",
+                    "total": round(rng.uniform(5, 300), 2),
+                    "created_at": day + timedelta(days=rng.randrange(400)),
+                },
+            )
             for _ in range(1 + (order_id % 3 == 0)):
                 item_id += 1
-                yield "order_items", {"id": item_id, "order_id": order_id, "product_id": 1 + rng.randrange(50), "qty": 1}
+                yield (
+                    "order_items",
+                    {"id": item_id, "order_id": order_id, "product_id": 1 + rng.randrange(50), "qty": 1},
+                )
         if i % 2 == 0:
             ticket_id += 1
-            yield "tickets", {"id": ticket_id, "opened": day, "title": "Delivery",
-                              "body": f"Hello, this is {name} ({email}). Order {order_id} arrived damaged."}  # fmt: skip
+            yield (
+                "tickets",
+                {
+                    "id": ticket_id,
+                    "opened": day,
+                    "title": "Delivery",
+                    "body": f"Hello, this is {name} ({email}). Order {order_id} arrived damaged.",
+                },
+            )
         if i % 2 == 1:
             yield "newsletter", {"email": email.upper() if i % 6 == 1 else email, "signed_up": day}
 

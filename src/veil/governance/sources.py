@@ -160,18 +160,17 @@ class SourceSchema:
             self.tables[name] = TableInfo(name, table, cols, pk)
             for fk in table.foreign_key_constraints:
                 parent = fk.referred_table.name
-                self.edges.append(
-                    Edge(name, tuple(fk.column_keys), parent, tuple(e.column.name for e in fk.elements))
-                )
+                self.edges.append(Edge(name, tuple(fk.column_keys), parent, tuple(e.column.name for e in fk.elements)))
         for ref in self.source.references:
             child, ccol, parent, pcol = parse_reference(ref)
-            for table, col in ((child, ccol), (parent, pcol)):
-                if table not in self.tables or col not in self.tables[table].columns:
-                    raise ConfigError(f"{self.label}: reference '{ref}' names {table}.{col}, which does not exist")
+            for tname, col in ((child, ccol), (parent, pcol)):
+                if tname not in self.tables or col not in self.tables[tname].columns:
+                    raise ConfigError(f"{self.label}: reference '{ref}' names {tname}.{col}, which does not exist")
             self.edges.append(Edge(child, (ccol,), parent, (pcol,), declared=True))
 
     def _classify(self, detector: Detector | None, base: Path | None) -> None:
         data_map = self._data_map(detector, base)
+        self.data_map = data_map
         for tname, tmap in data_map.get("tables", {}).items():
             info = self.tables.get(tname)
             if info is None:
@@ -203,7 +202,9 @@ class SourceSchema:
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
             except FileNotFoundError:
-                raise ConfigError(f"{self.label}: data map {path} not found", hint="veil scan-db URL --out FILE") from None
+                raise ConfigError(
+                    f"{self.label}: data map {path} not found", hint="veil scan-db URL --out FILE"
+                ) from None
             except (OSError, ValueError, UnicodeDecodeError):
                 raise ConfigError(f"{self.label}: {path} is not a data map (JSON from veil scan-db --out)") from None
             if not isinstance(loaded, dict) or not isinstance(loaded.get("tables"), dict):
@@ -223,6 +224,25 @@ class SourceSchema:
     def personal_columns(self, table: str) -> list[str]:
         info = self.tables[table]
         return [c.name for c in info.columns.values() if c.personal or c.name in info.identity]
+
+    def volumes(self) -> dict[str, dict[str, int]]:
+        """Rows per table and, where a table has an identity column, the distinct identities in it."""
+        from sqlalchemy import distinct, func, select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        out: dict[str, dict[str, int]] = {}
+        try:
+            with self.engine.connect() as conn:
+                for name, info in sorted(self.tables.items()):
+                    rows = conn.execute(select(func.count()).select_from(info.table)).scalar_one()
+                    entry = {"rows": int(rows)}
+                    for col in info.identity:
+                        n = conn.execute(select(func.count(distinct(info.table.c[col])))).scalar_one()
+                        entry["identities"] = max(entry.get("identities", 0), int(n))
+                    out[name] = entry
+        except SQLAlchemyError as exc:
+            raise self.unreachable(exc) from None
+        return out
 
     def close(self) -> None:
         self.engine.dispose()

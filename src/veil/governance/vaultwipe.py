@@ -4,8 +4,8 @@ A token is the subject's when its value is one of the subject's identifying valu
 e-mails, phone numbers and account numbers found in their rows) or when it was sealed under the subject's own key.
 Erasure deletes those tokens (value, ciphertext and lookup hash: the vault can no longer even confirm the value was
 seen) and shreds the subject's keys in every scope, so a pseudonym already in a log, a prompt or a training set
-can never be restored again; the same value seen later gets a new token. Values many people share (names, cities) are not
-matched: wiping them would make other subjects' tokens irreversible too.
+can never be restored again; the same value seen later gets a new token. Values many people share (names,
+cities) are not matched: wiping them would make other subjects' tokens irreversible too.
 """
 
 from __future__ import annotations
@@ -20,9 +20,21 @@ from veil.storage.schema import keys, tokens
 from veil.vault import Vault
 
 UNIQUE_ENTITIES = frozenset(
-    {"EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "US_PASSPORT", "US_DRIVER_LICENSE",
-     "US_BANK_NUMBER", "US_ITIN", "UK_NHS", "MEDICAL_RECORD_NUMBER", "ACCOUNT_NUMBER"}
-)  # fmt: skip
+    {
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "US_SSN",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "US_PASSPORT",
+        "US_DRIVER_LICENSE",
+        "US_BANK_NUMBER",
+        "US_ITIN",
+        "UK_NHS",
+        "MEDICAL_RECORD_NUMBER",
+        "ACCOUNT_NUMBER",
+    }
+)
 _CHUNK = 500
 
 

@@ -13,7 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-LegalBasis = Literal["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"]
+LegalBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"
+]
 LEGAL_BASES: dict[str, str] = {
     "consent": "Art. 6(1)(a) consent of the data subject",
     "contract": "Art. 6(1)(b) performance of a contract with the data subject",

@@ -30,7 +30,8 @@ from veil.transform.mask import Mask
 from veil.vault.vault import Vault
 
 PERMISSIONS = frozenset(
-    {"tokenize", "detokenize", "detokenize:masked", "guard", "export", "erase", "keys:rotate", "audit:read", "admin"}
+    {"tokenize", "detokenize", "detokenize:masked", "guard", "governance", "export", "erase", "keys:rotate",
+     "audit:read", "admin"}
 )
 PRIVILEGED = frozenset({"detokenize", "export", "erase", "keys:rotate", "audit:read", "admin"})
 VISIBILITY = frozenset({"full", "masked", "none"})
