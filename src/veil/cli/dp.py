@@ -84,6 +84,11 @@ def query_cmd(
     ] = "laplace",
     max_rows: Annotated[int, typer.Option("--max-rows", help="Public upper bound on the number of rows.")] = 10**7,
     table: Annotated[str | None, typer.Option("--table", help="Table of a database source.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Purpose of the release (with --subject-column).")] = None,
+    subject_column: Annotated[
+        str | None, typer.Option("--subject-column", help="Rows of subjects without consent for --purpose left out.")
+    ] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", "-p", help="Policy with the purposes.")] = None,
     sep: DelimiterOpt = None,
     quote: QuoteOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
@@ -107,6 +112,8 @@ def query_cmd(
         check_target(out, overwrite=overwrite, inputs=[source])  # before any budget is spent
     spec = parse_query(query)
     frame = read_frame(locate(source, table, sep, quote))
+    if subject_column is not None:
+        frame = _consented(frame, vault, policy, purpose, subject_column)
     key_values = {k: [x.strip() for x in v.split(",") if x.strip()] for k, v in _pairs(keys, "--keys").items()}
     start = epsilon if epsilon is not None else 1.0  # with --target-error: a first guess, chosen below
     planned = PlannedQuery(frame, spec, epsilon=start, delta=delta, bounds=_bounds(bounds), keys=key_values,
@@ -139,6 +146,24 @@ def query_cmd(
         typer.echo(text, nl=False)
         return
     _print(doc)
+
+
+def _consented(frame: Any, vault: str | None, policy: Path | None, purpose: str | None, column: str) -> Any:
+    """Only the rows of subjects who may be processed for ``purpose``. How many were left out is not reported:
+    that count is not differentially private."""
+    from veil.governance.consent import Consent
+    from veil.governance.enforce import ConsentFilter
+    from veil.governance.locate import phone_region
+    from veil.governance.subjects import Subjects
+    from veil.policy import load_policy
+    from veil.vault import Vault
+
+    if purpose is None or policy is None:
+        raise ConfigError("--subject-column needs --purpose and --policy (consent is given for a policy's purpose)")
+    loaded = load_policy(policy)
+    opened = Vault(vault)
+    ledger = Consent(opened, loaded, Subjects(opened, region=phone_region(loaded.locale)))
+    return ConsentFilter(ledger, purpose, column)(frame)
 
 
 def _print(doc: dict[str, Any]) -> None:

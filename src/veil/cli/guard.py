@@ -85,11 +85,29 @@ def guard(
         "ssl_keyfile": str(tls_key) if tls_key else None,
     }
     if workers == 1:
-        from veil.guard.proxy import app_from_env
-
         uvicorn.run(app_from_env(), host=host, port=port, log_level="warning", **tls)
         return
     # Several worker processes: each builds its own guard from the environment (uvicorn needs an import string).
     uvicorn.run(
-        "veil.guard.proxy:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", **tls
+        "veil.cli.guard:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", **tls
     )
+
+
+def app_from_env() -> Any:
+    """Factory for ``uvicorn --factory`` (one per worker process): VEIL_GUARD_POLICY, VEIL_GUARD_UPSTREAM,
+    VEIL_GUARD_OPEN (1: no tenants) and optionally VEIL_GUARD_API_KEY_ENV (the variable holding the upstream key).
+    Calls tagged with ``x-veil-subject`` are checked against governance's consent ledger."""
+    from veil.governance.enforce import consent_check
+    from veil.guard.core import Guard
+    from veil.guard.proxy import create_app
+    from veil.guard.tenants import Tenants
+    from veil.policy import load_policy
+    from veil.vault.access import AccessControl
+
+    key_env = os.environ.get("VEIL_GUARD_API_KEY_ENV")
+    policy = load_policy(os.environ["VEIL_GUARD_POLICY"])
+    guard = Guard(policy)
+    guard.consent = consent_check(guard.anonymizer.vault, policy)
+    tenants = None if os.environ.get("VEIL_GUARD_OPEN") == "1" else Tenants(AccessControl(guard.anonymizer.vault))
+    upstream_key = os.environ.get(key_env) if key_env else None
+    return create_app(guard, os.environ["VEIL_GUARD_UPSTREAM"], upstream_key, tenants=tenants)

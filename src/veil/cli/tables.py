@@ -146,6 +146,22 @@ def scan_db_cmd(
     raise typer.Exit(1 if any(s.personal for s in data_map.scans) else 0)
 
 
+def _consent_filter(anonymizer: Any, purpose: str | None, column: str | None) -> Any:
+    """Governance's consent filter for ``--subject-column`` (it needs ``--purpose``)."""
+    if column is None:
+        return None
+    if purpose is None:
+        raise ConfigError("--subject-column needs --purpose: consent is given for a purpose")
+    from veil.governance.consent import Consent
+    from veil.governance.enforce import ConsentFilter
+    from veil.governance.locate import phone_region
+    from veil.governance.subjects import Subjects
+
+    vault = anonymizer.vault
+    ledger = Consent(vault, anonymizer.policy, Subjects(vault, region=phone_region(anonymizer.policy.locale)))
+    return ConsentFilter(ledger, purpose, column)
+
+
 def anonymize_table_cmd(
     source: Annotated[str, typer.Argument(help="A .csv/.tsv/.parquet/.jsonl file, or a database URL#TABLE.")],
     policy: Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML file.")],
@@ -160,6 +176,10 @@ def anonymize_table_cmd(
     delimiter: DelimiterOpt = None,
     quote: QuoteOpt = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for free-text columns (0 = all cores).")] = 1,
+    subject_column: Annotated[
+        str | None,
+        typer.Option("--subject-column", help="Column naming each row's subject: rows without consent are left out."),
+    ] = None,
     ner: NerOpt = None,
     vault: VaultOpt = None,
 ) -> None:
@@ -180,15 +200,17 @@ def anonymize_table_cmd(
     if dst.kind == "csv":
         dst = dataclasses.replace(dst, separator=src.separator if src.kind == "csv" else dst.separator)
     anonymizer = Anonymizer(loaded, vault=Vault(vault) if vault else None)
+    row_filter = _consent_filter(anonymizer, purpose, subject_column)
     result = anonymize_table(src, dst, anonymizer, purpose=purpose, overwrite=overwrite, batch_rows=batch_rows,
-                             encoding=encoding, n_process=jobs)  # fmt: skip
+                             encoding=encoding, n_process=jobs, row_filter=row_filter)  # fmt: skip
     doc = result.to_dict()
     if report is not None:
         with atomic_output(report, overwrite=overwrite) as fh:
             fh.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     for warning in result.warnings:
         err.print(f"warning: {warning}")
-    grid = Table(title=f"{result.source} -> {result.sink}: {result.rows_in} rows in, {result.rows_out} out, "
+    left = f" ({result.rows_excluded} left out: no consent, or restricted, for '{purpose}')" if subject_column else ""
+    grid = Table(title=f"{result.source} -> {result.sink}: {result.rows_in} rows in, {result.rows_out} out{left}, "
                        f"{result.seconds:.1f} s")  # fmt: skip
     for col in ("column", "classified as", "action", "why"):
         grid.add_column(col, overflow="fold")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from veil.errors import InputError
-from veil.guard.core import Call, Guard, PolicyViolation, UpstreamError
+from veil.guard.core import Call, ConsentCheck, Guard, PolicyViolation, UpstreamError
 from veil.guard.stream import ChunkError, StreamFixer
 from veil.policy import Policy
 
@@ -76,11 +76,13 @@ class _Endpoint:
         self._guard = guard
         self._path = path
 
-    def create(self, **kwargs: Any) -> Any:
+    def create(self, *, veil_subject: str | None = None, veil_purpose: str | None = None, **kwargs: Any) -> Any:
+        """The SDK's ``create``; ``veil_purpose`` declares the call's purpose and ``veil_subject`` the data subject it
+        is about (refused with :class:`AccessDenied` when they have not consented). Neither goes upstream."""
         options = {k: kwargs.pop(k) for k in SDK_OPTIONS if k in kwargs}
         body = copy.deepcopy(kwargs)
         body.update(body.pop("extra_body", None) or {})
-        call = self._guard.new_call(path=self._path)
+        call = self._guard.new_call(path=self._path, purpose=veil_purpose, subject=veil_subject)
         self._guard.protect_request(body, self._path, call)
         named = {k: body.pop(k) for k in list(body) if k in kwargs and k != "extra_body"}
         if body:
@@ -137,6 +139,9 @@ class GuardedClient:
         return getattr(self._client, name)
 
 
-def wrap(client: Any, policy: Policy | None = None, *, guard: Guard | None = None) -> GuardedClient:
-    """Wrap an ``openai.OpenAI`` client (or a compatible one) with the guard."""
-    return GuardedClient(client, guard or Guard(policy or Policy()))
+def wrap(
+    client: Any, policy: Policy | None = None, *, guard: Guard | None = None, consent: ConsentCheck | None = None
+) -> GuardedClient:
+    """Wrap an ``openai.OpenAI`` client (or a compatible one) with the guard. ``consent``: the check for calls
+    tagged with ``veil_subject`` (``veil.governance.enforce.consent_check(vault, policy)``)."""
+    return GuardedClient(client, guard or Guard(policy or Policy(), consent=consent))

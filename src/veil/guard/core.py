@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from veil.anonymizer import Anonymizer
 from veil.detect.encoded import decode, detect_encoded
-from veil.errors import VeilError
+from veil.errors import ConfigError, VeilError
 from veil.guard import fields
 from veil.policy import Policy
 from veil.streaming import StreamRestorer
@@ -51,6 +52,7 @@ class Call:
     scope: str = "default"
     actor: str = "open"
     purpose: str | None = None
+    subject: str = ""  # the data subject the call is about (its keyed id), when the caller tagged one
     found: Counter[str] = field(default_factory=Counter)
     leaks: Counter[str] = field(default_factory=Counter)
     foreign: int = 0
@@ -64,9 +66,18 @@ class Call:
         self.foreign += 1
 
 
+ConsentCheck = Callable[[str, str, str], str]
+
+
 class Guard:
-    def __init__(self, policy: Policy, anonymizer: Anonymizer | None = None) -> None:
+    """``consent``: called with (subject identifier, purpose, actor) for a call tagged with a data subject; returns
+    the subject's id, or raises :class:`AccessDenied` (governance's ledger: ``veil.governance.enforce``)."""
+
+    def __init__(
+        self, policy: Policy, anonymizer: Anonymizer | None = None, *, consent: ConsentCheck | None = None
+    ) -> None:
         self.policy = policy
+        self.consent = consent
         self.anonymizer = anonymizer or Anonymizer(policy)
         if self.anonymizer.detector.ner is not None:
             self.anonymizer.detector.ner.share_batches()  # concurrent requests share nlp.pipe batches
@@ -87,10 +98,22 @@ class Guard:
         scope: str | None = None,
         actor: str = "open",
         purpose: str | None = None,
+        subject: str | None = None,
     ) -> Call:
         if purpose is not None:
             self.policy.purpose(purpose)  # unknown purpose: a ConfigError before any work
-        return Call(request_id or uuid.uuid4().hex, path, scope or self.policy.scope, actor, purpose)
+        call = Call(request_id or uuid.uuid4().hex, path, scope or self.policy.scope, actor, purpose)
+        if subject:
+            call.subject = self.check_subject(subject, purpose, actor)
+        return call
+
+    def check_subject(self, subject: str, purpose: str | None, actor: str) -> str:
+        """The subject's id if the call may process their data for ``purpose``; refused (and audited) if not."""
+        if purpose is None:
+            raise ConfigError("a call about a data subject must declare its purpose (x-veil-purpose)")
+        if self.consent is None:
+            raise ConfigError("this guard has no consent ledger: it cannot take calls tagged with a data subject")
+        return self.consent(subject, purpose, actor)
 
     def anonymizer_for(self, scope: str) -> Anonymizer:
         """The anonymizer of a tenant's scope: same detector and vault, its own keys and token sequences."""
@@ -209,6 +232,7 @@ class Guard:
             result=result,
             scope=call.scope,
             purpose=call.purpose or "",
+            subject=call.subject,
             request_id=call.request_id,
             path=call.path,
             found=dict(call.found),

@@ -146,8 +146,12 @@ class GuardProxy:
         if not isinstance(body, dict):
             raise Refusal(400, "the request body must be a JSON object", "invalid_request_error")
         try:
-            call = self.guard.new_call(rid, path=path, scope=tenant.scope, actor=tenant.actor,
-                                       purpose=request.headers.get("x-veil-purpose") or None)  # fmt: skip
+            call = await run_in_threadpool(
+                self.guard.new_call, rid, path=path, scope=tenant.scope, actor=tenant.actor,
+                purpose=request.headers.get("x-veil-purpose") or None, subject=request.headers.get("x-veil-subject"),
+            )  # fmt: skip
+        except AccessDenied as exc:
+            raise Refusal(403, exc.message, "veil_consent_refused") from None
         except ConfigError as exc:
             raise Refusal(400, exc.message, "invalid_request_error") from None
         started = time.perf_counter()
@@ -307,18 +311,3 @@ def create_app(
 
     app.add_api_route("/v1/{rest:path}", proxy.route, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     return app
-
-
-def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (one per worker process): VEIL_GUARD_POLICY, VEIL_GUARD_UPSTREAM,
-    VEIL_GUARD_OPEN (1: no tenants) and optionally VEIL_GUARD_API_KEY_ENV (the variable holding the upstream key)."""
-    import os
-
-    from veil.policy import load_policy
-    from veil.vault.access import AccessControl
-
-    key_env = os.environ.get("VEIL_GUARD_API_KEY_ENV")
-    guard = Guard(load_policy(os.environ["VEIL_GUARD_POLICY"]))
-    tenants = None if os.environ.get("VEIL_GUARD_OPEN") == "1" else Tenants(AccessControl(guard.anonymizer.vault))
-    upstream_key = os.environ.get(key_env) if key_env else None
-    return create_app(guard, os.environ["VEIL_GUARD_UPSTREAM"], upstream_key, tenants=tenants)

@@ -87,6 +87,7 @@ class RunReport:
     profiles: list[ColumnProfile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     guarantee: dict[str, Any] | None = None  # what the policy's release requirement found on the output
+    rows_excluded: int = 0  # rows a row filter left out (subjects without consent for the purpose)
 
     def to_dict(self) -> dict[str, Any]:
         kinds = {a.column: a for a in self.actions}
@@ -96,6 +97,7 @@ class RunReport:
             "purpose": self.purpose,
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
+            "rows_excluded": self.rows_excluded,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows_in / self.seconds) if self.seconds else None,
             "columns": [
@@ -155,7 +157,10 @@ def anonymize_table(
     n_process: int = 1,
     actor: str = "cli",
     progress: Callable[[int], None] | None = None,
+    row_filter: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> RunReport:
+    """``row_filter`` takes each batch before anything is done to it and returns the rows that may be processed
+    (governance's consent filter); the rows it leaves out are counted, never written."""
     policy = anonymizer.policy
     if purpose is not None:
         policy.purpose(purpose)  # an unknown purpose fails before any work
@@ -171,7 +176,9 @@ def anonymize_table(
         pipeline = TablePipeline(anonymizer, report.actions, purpose)
         check = _release_check(policy, report)
         with writing(sink, overwrite=overwrite, source=source) as out:
-            batches = reader.batches(batch_rows)
+            batches: Any = reader.batches(batch_rows)
+            if row_filter is not None:
+                batches = _filtered(batches, row_filter, report)
             if jobs > 1:
                 from veil.tabular.workers import apply_parallel
 
@@ -192,6 +199,16 @@ def anonymize_table(
     report.seconds = time.perf_counter() - started
     _audit(anonymizer, report, actor)
     return report
+
+
+def _filtered(
+    batches: Any, row_filter: Callable[[pl.DataFrame], pl.DataFrame], report: RunReport
+) -> Any:
+    for batch in batches:
+        kept = row_filter(batch)
+        report.rows_excluded += batch.height - kept.height
+        report.rows_in += batch.height - kept.height  # read, and left out
+        yield kept
 
 
 def _release_check(policy: Any, report: RunReport) -> Any:
