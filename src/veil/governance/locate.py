@@ -40,6 +40,9 @@ class Found:
 
     rows: dict[str, dict[Any, Row]] = field(default_factory=dict)
     via: dict[str, set[str]] = field(default_factory=dict)
+    # rows of *other* subjects (in a table with identity columns) that point at the subject's rows: not the
+    # subject's data, but their link must be cut when the row they point at is deleted
+    referrers: dict[str, dict[Any, tuple[Edge, Row]]] = field(default_factory=dict)
 
     def add(self, table: str, key: Any, row: Row, reason: str) -> bool:
         bucket = self.rows.setdefault(table, {})
@@ -58,11 +61,15 @@ class Found:
 
 
 def row_key(conn: Connection, info: TableInfo) -> list[ColumnElement[Any]]:
-    from sqlalchemy import literal_column
+    """The columns that name a row: its primary key, else SQLite's rowid or PostgreSQL's ctid (as text; stable
+    within the transaction that found the row and changes it)."""
+    from sqlalchemy import String, cast, literal_column
 
     if info.primary_key:
         return [info.table.c[c] for c in info.primary_key]
-    return [literal_column("ctid" if conn.dialect.name == "postgresql" else "rowid").label(KEY)]
+    if conn.dialect.name == "postgresql":
+        return [cast(literal_column("ctid"), String).label(KEY)]
+    return [literal_column("rowid").label(KEY)]
 
 
 def key_of(info: TableInfo, row: Row) -> Any:
@@ -186,11 +193,16 @@ class Locator:
         reason = f"{'reference' if edge.declared else 'foreign key'} {edge.child}.{','.join(edge.child_cols)}"
         grew = False
         ordered = sorted(values, key=repr)
+        mine = found.rows.get(edge.child, {})
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
             where = cols[0].in_([v[0] for v in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
             for row in self._select(conn, info, where):
-                grew |= found.add(edge.child, key_of(info, row), row, reason)
+                key = key_of(info, row)
+                if info.identity and key not in mine:  # a row of a person who is not this subject (a buddy link)
+                    found.referrers.setdefault(edge.child, {})[key] = (edge, row)
+                    continue
+                grew |= found.add(edge.child, key, row, reason)
         return grew
 
     def locate(self, conn: Connection, identities: list[Identity]) -> Found:

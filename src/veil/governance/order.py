@@ -65,3 +65,33 @@ def cyclic(component: list[str], edges: Iterable[Edge]) -> list[Edge]:
     """The edges inside a component: a cycle (or a table referencing itself)."""
     members = set(component)
     return [e for e in edges if e.child in members and e.parent in members]
+
+
+class CycleError(Exception):
+    """Tables whose rows reference each other only through NOT NULL foreign keys."""
+
+    def __init__(self, tables: list[str], edge: Edge) -> None:
+        super().__init__(", ".join(tables))
+        self.tables = tables
+        self.edge = edge
+
+
+def deletion_order(tables: Iterable[str], edges: Iterable[Edge]) -> tuple[list[str], list[Edge]]:
+    """Tables children first, and the foreign keys to null before deleting (one nullable link per cycle is
+    enough; all nullable ones inside a cycle are taken). Declared references are no constraint and do not count."""
+    keys = [e for e in edges if not e.declared]
+    order: list[str] = []
+    to_break: list[Edge] = []
+    for comp in components(tables, keys):
+        inner = cyclic(comp, keys)
+        if not inner:
+            order += comp
+            continue
+        strict = [e for e in inner if not e.nullable]
+        for sub in components(comp, strict):
+            left = cyclic(sub, strict)
+            if left:
+                raise CycleError(comp, left[0])
+            order += sub
+        to_break += [e for e in inner if e.nullable]
+    return order, to_break

@@ -73,6 +73,7 @@ class Edge:
     parent: str
     parent_cols: tuple[str, ...]
     declared: bool = False
+    nullable: bool = True  # every child column may be NULL (the link can be cut before a delete)
 
 
 @dataclass
@@ -133,9 +134,13 @@ class SourceSchema:
         return engine
 
     def unreachable(self, exc: BaseException) -> InputError:
+        """A database error as Veil's: the driver's first line (never a statement or its parameters)."""
+        from sqlalchemy.exc import OperationalError
+
         orig = getattr(exc, "orig", None) or exc
         first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-        return InputError(f"{self.label} failed: {first[:200]}", hint="check the source is up, then run it again")
+        hint = "check the source is up, then run it again" if isinstance(exc, OperationalError) else None
+        return InputError(f"{self.label} failed: {first[:200]}", hint=hint)
 
     def _reflect(self) -> None:
         from sqlalchemy import MetaData, String, Text
@@ -160,7 +165,9 @@ class SourceSchema:
             self.tables[name] = TableInfo(name, table, cols, pk)
             for fk in table.foreign_key_constraints:
                 parent = fk.referred_table.name
-                self.edges.append(Edge(name, tuple(fk.column_keys), parent, tuple(e.column.name for e in fk.elements)))
+                nullable = all(table.c[c].nullable for c in fk.column_keys)
+                parents = tuple(e.column.name for e in fk.elements)
+                self.edges.append(Edge(name, tuple(fk.column_keys), parent, parents, nullable=nullable))
         for ref in self.source.references:
             child, ccol, parent, pcol = parse_reference(ref)
             for tname, col in ((child, ccol), (parent, pcol)):
