@@ -69,6 +69,7 @@ MakeGov = Callable[..., Governor]
 @pytest.fixture
 def make_gov(tmp_path: Path, shop_url: str, monkeypatch: pytest.MonkeyPatch) -> MakeGov:
     monkeypatch.setenv("VEIL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VEIL_MASTER_KEY", MasterKey.encode(b"v" * 32))  # the CLI in-process opens the same vault
     vault = Vault(f"sqlite:///{tmp_path / 'vault.db'}", master_key=MasterKey(b"v" * 32, "test"))
 
     def make(sources: dict[str, Any] | None = None, **extra: Any) -> Governor:

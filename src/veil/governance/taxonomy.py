@@ -78,8 +78,8 @@ def column_categories(name: str, role: str, entities: Iterable[str]) -> list[str
     if role == "sensitive":
         low = name.lower()
         out += [cat for pattern, cat in _SENSITIVE_NAMES if re.search(pattern, low)] or ["user"]
-    if role == "free_text" and not out:
-        out.append("user.content.private")
+    if role == "free_text":
+        out.append("user.content.private")  # free text is the person's own words, whatever else is found in it
     return sorted(set(out))
 
 

@@ -7,6 +7,7 @@ PyPI ``fideslang``), checked when the policy loads, so a record of processing na
 
 from __future__ import annotations
 
+import difflib
 import re
 from functools import cache
 from typing import Annotated, Literal
@@ -54,8 +55,8 @@ def _check_keys(kind: str, names: list[str]) -> list[str]:
     known = taxonomy()[kind]
     bad = [n for n in names if n not in known]
     if bad:
-        close = sorted(k for k in known if k.split(".")[0] == bad[0].split(".")[0])[:8]
-        near = f"; known under '{bad[0].split('.')[0]}': {', '.join(close)}" if close else ""
+        close = difflib.get_close_matches(bad[0], sorted(known), n=4, cutoff=0.6)
+        near = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ValueError(f"not in the fideslang taxonomy ({kind}): {', '.join(bad)}{near}")
     return names
 
