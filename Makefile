@@ -40,6 +40,23 @@ demo: install
 	$(BIN)/veil dp budget people --set 1 --vault sqlite:///.veil/dp-demo.db
 	$(BIN)/veil dp query .veil/people.csv "mean annual_income by gender" --epsilon 0.5 \
 	  --bounds annual_income=0:300000 --keys gender=F,M,X --dataset people --vault sqlite:///.veil/dp-demo.db
+	@echo "== 8. governance: a sample shop (6 tables), its data map, consent, and an access then an erasure request"
+	rm -f .veil/shop.db .veil/gov-demo.db
+	$(BIN)/python -m veil.governance.sample sqlite:///.veil/shop.db 200
+	$(BIN)/veil scan-db sqlite:///.veil/shop.db --no-ner --format json --out .veil/shop.datamap.json --overwrite; test $$? -le 1
+	$(BIN)/veil consent grant ben.smith.1@example.org --purpose marketing --source web --notice-version v1 \
+	  --policy examples/governance.yaml --vault sqlite:///.veil/gov-demo.db
+	VEIL_POLICY=examples/governance.yaml VEIL_DB=.veil/gov-demo.db sh -c '\
+	  id=$$($(BIN)/veil dsar open ben.smith.1@example.org --type access) && \
+	  $(BIN)/veil dsar verify $$id --method "e-mail code" && \
+	  $(BIN)/veil dsar run $$id --out .veil/access-bundle.zip && \
+	  id=$$($(BIN)/veil dsar open ben.smith.1@example.org --type erase) && \
+	  $(BIN)/veil dsar verify $$id --method "e-mail code" && $(BIN)/veil dsar run $$id && \
+	  $(BIN)/veil dsar list'
+	@echo "== 9. the record of processing activities (Art. 30), from the policy and the data map"
+	$(BIN)/veil ropa --policy examples/governance.yaml --vault sqlite:///.veil/gov-demo.db \
+	  --out .veil/ropa.md --overwrite
+	head -30 .veil/ropa.md
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -69,6 +86,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/pii_speed.py
 	$(BIN)/python bench/anonymize_speed.py
 	$(BIN)/python bench/vault_speed.py --postgres
+	$(BIN)/python bench/dsar_speed.py --postgres
 	$(BIN)/python bench/guard_latency.py
 
 # A real small model for the guard's end-to-end tests: SmolLM2-135M-Instruct (a 98 MB GGUF inside PyPI's

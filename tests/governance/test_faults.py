@@ -49,7 +49,7 @@ def test_a_source_failing_halfway_leaves_a_resumable_request(
         return real(self, conn, found, override)
 
     monkeypatch.setattr(Eraser, "apply", flaky)
-    with pytest.raises(InputError, match="source 'crm'.*closed the connection"):
+    with pytest.raises(InputError, match=r"source 'crm'.*closed the connection"):
         gov.run(req.id)
     failed = gov.requests.get(req.id)
     assert failed.status == "failed" and failed.progress["sources"]["shop"]["state"] == "done"

@@ -194,3 +194,23 @@ def build_shop(engine: Engine, n_customers: int = 200, *, seed: int = 7, batch: 
             if pending[name]:
                 conn.execute(tables[name].insert(), pending[name])
     return counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m veil.governance.sample URL [CUSTOMERS]``: build the sample shop in an empty database."""
+    import sys
+
+    from sqlalchemy import create_engine, inspect
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args or len(args) > 2:
+        raise SystemExit("usage: python -m veil.governance.sample URL [CUSTOMERS]")
+    engine = create_engine(args[0])
+    if inspect(engine).get_table_names():
+        raise SystemExit(f"{args[0]} already has tables: the sample shop goes into an empty database")
+    counts = build_shop(engine, int(args[1]) if len(args) == 2 else 200)
+    print(", ".join(f"{t}: {n}" for t, n in counts.items()))
+
+
+if __name__ == "__main__":
+    main()
