@@ -92,7 +92,7 @@ def test_the_newsletter_table_without_key_or_foreign_key(make_gov: MakeGov, shop
     assert count(shop_url, "SELECT count(*) FROM newsletter WHERE lower(email) = :e", e=email(7)) == 0
 
 
-def test_rectify_sets_the_value_everywhere_and_moves_consent(make_gov: MakeGov, shop_url: str) -> None:
+def test_rectify_sets_the_value_everywhere(make_gov: MakeGov, shop_url: str) -> None:
     gov = make_gov()
     old_sid = gov.subjects.register(email(10)).id
     gov.consent.record(old_sid, "marketing", "grant")
@@ -103,7 +103,7 @@ def test_rectify_sets_the_value_everywhere_and_moves_consent(make_gov: MakeGov, 
     assert count(shop_url, "SELECT count(*) FROM customers WHERE email = :e", e=new) == 1
     assert count(shop_url, "SELECT count(*) FROM tickets WHERE body LIKE :e", e=f"%{new}%") == 1
     assert count(shop_url, "SELECT count(*) FROM tickets WHERE body LIKE :e", e=f"%{email(10)}%") == 0
-    assert gov.consent.has(done.result["subject_now"], "marketing")
+    assert not gov.consent.has(done.result["subject_now"], "marketing")  # the new address was never verified
     assert gov.requests.params(req.id)["value"] == new  # sealed in the vault, readable by Veil only
     with gov.vault.engine.connect() as conn:
         from sqlalchemy import text
@@ -171,3 +171,44 @@ def test_rectify_of_a_column_no_source_has_is_refused(make_gov: MakeGov) -> None
     with pytest.raises(ConfigError, match="shoe_size"):
         gov.run(req.id)
     assert gov.requests.get(req.id).status == "failed"
+
+
+def test_rectifying_to_someone_elses_address_is_refused(make_gov: MakeGov, shop_url: str) -> None:
+    gov = make_gov()
+    victim = gov.subjects.register(email(16)).id
+    req = _open(gov, email(15), "rectify", target="EMAIL_ADDRESS", value=email(16).upper())
+    with pytest.raises(ConfigError, match="already identifies other rows"):
+        gov.run(req.id)
+    assert count(shop_url, "SELECT count(*) FROM customers WHERE email = :e", e=email(15)) == 1
+    assert count(shop_url, "SELECT count(*) FROM customers WHERE lower(email) = :e", e=email(16)) == 1
+    assert gov.consent.state(victim) == {}
+
+
+def test_wildcards_in_an_identifier_match_nothing(make_gov: MakeGov, shop_url: str) -> None:
+    gov = make_gov()
+    before = checksums(shop_url)
+    for hostile in ("%@example.org", "_nn.smith.0@example.org", "' OR 1=1 --@x.org"):
+        done = gov.run(_open(gov, hostile, "erase").id)
+        assert done.result["sources"]["shop"] == {}
+    assert checksums(shop_url) == before
+
+
+def test_an_erased_subject_who_comes_back_is_a_new_start(make_gov: MakeGov) -> None:
+    gov = make_gov()
+    gov.run(_open(gov, email(17), "erase").id)
+    back = gov.subjects.register(email(17))
+    assert back.generation == 1 and gov.subjects.identifier(back.id) == email(17)
+    assert not gov.consent.has(back.id, "marketing")
+    gov.consent.record(back.id, "marketing", "grant", source="signed up again")
+    assert gov.consent.has(back.id, "marketing")
+    assert gov.run(_open(gov, email(17), "access").id).result["tables"]["shop"] == {}
+
+
+def test_bundle_member_names_cannot_escape(tmp_path: Path) -> None:
+    from veil.governance.bundle import write_bundle
+
+    contents = {"readme": {"controller": "c", "generated": "now"}, "request": {}, "tokens": [], "consent": [],
+                "audit": []}  # fmt: skip
+    write_bundle(tmp_path / "b.zip", contents, {"../src": {"../../etc/passwd": [{"a": 1}]}})
+    names = zipfile.ZipFile(tmp_path / "b.zip").namelist()
+    assert all(".." not in n and not n.startswith("/") for n in names)

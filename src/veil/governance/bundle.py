@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import zipfile
 from pathlib import Path
@@ -35,6 +36,12 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _member(name: str) -> str:
+    """A name safe as one zip path segment: a table called ``../../x`` must not escape where the bundle is opened."""
+    safe = re.sub(r"[^A-Za-z0-9_$-]", "_", name)
+    return safe or "_"
+
+
 def _csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     names = list(rows[0]) if rows else []
@@ -51,6 +58,7 @@ def _fill(zf: zipfile.ZipFile, contents: dict[str, Any], tables: dict[str, dict[
         zf.writestr(f"{name}.json", json.dumps(contents[name], indent=2, ensure_ascii=False, default=str))
     for source, by_table in sorted(tables.items()):
         for table, rows in sorted(by_table.items()):
+            source, table = _member(source), _member(table)
             plain = [{k: _plain(v) for k, v in r.items()} for r in rows]
             zf.writestr(f"data/{source}/{table}.json", json.dumps(plain, indent=2, ensure_ascii=False))
             zf.writestr(f"data/{source}/{table}.csv", _csv(rows))

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from veil.errors import AccessDenied, ConfigError, PrivacyError, VeilError
+from veil.errors import AccessDenied, ConfigError, InputError, PrivacyError, VeilError
 from veil.governance.bundle import write_bundle
 from veil.governance.consent import Consent
 from veil.governance.erase import Eraser, has_target
@@ -285,24 +285,50 @@ class Governor:
     def _rectify(self, req: Request, _out: Path | None) -> dict[str, Any]:
         params = self.requests.params(req.id)
         target, new = str(params["target"]), str(params["value"])
-        kind = self._who(req)[0]
         with self.sources() as sources:
             if not any(has_target(s, target) for s in sources):
                 raise ConfigError(f"no source has a column named or classified '{target}'")
             identities = self._saved_identities(req, sources)
+            changes_identity = target in _IDENTITY_ENTITY.values() or any(
+                target in info.identity for s in sources for info in s.tables.values()
+            )
+            if changes_identity and not req.progress.get("sources"):
+                self._refuse_taken(sources, identities, new)
             progress = self._per_source(
                 req,
                 lambda s, c: Eraser(s, Locator(s, self.detector, self.region)).rectify(c, identities, target, new),
                 sources,
             )
         result: dict[str, Any] = {"sources": {k: v.get("tables", {}) for k, v in progress["sources"].items()}}
-        if _IDENTITY_ENTITY.get(kind) == target:
-            moved = self.subjects.register(new, kind)
-            for purpose, action in self.consent.state(req.subject).items():
-                if action in ("grant", "restrict"):
-                    self.consent.record(moved.id, purpose, action, actor=self.actor, source=f"rectification {req.id}")  # type: ignore[arg-type]
+        if changes_identity:
+            # The new identifier was not verified: consent is never carried to it (it could be someone else's);
+            # a restriction is, since it only ever protects.
+            moved = self.subjects.register(new)
+            if self.consent.state(req.subject).get("*") == "restrict":
+                self.consent.record(moved.id, "*", "restrict", actor=self.actor, source=f"rectification {req.id}")
             result["subject_now"] = moved.id
+            result["consent"] = "not carried over: the subject consents again under the new identifier"
         return result
+
+    def _refuse_taken(self, sources: list[SourceSchema], identities: list[Identity], new: str) -> None:
+        """A new e-mail or phone that already identifies someone else's rows is refused: after the change, that
+        person's own requests would reach this subject's rows."""
+        from veil.governance.subjects import kind_of, normalize
+
+        kind = kind_of(new)
+        try:
+            wanted: Identity = (kind, normalize(new, kind, self.region))
+        except InputError:
+            return
+        for schema in sources:
+            own = self._locate(schema, identities)
+            theirs = self._locate(schema, [wanted])
+            for table, rows in theirs.rows.items():
+                if set(rows) - set(own.rows.get(table, {})):
+                    raise ConfigError(
+                        f"the new value already identifies other rows ({schema.label}, table {table}): refused",
+                        hint="check the value with the subject; merge accounts as a separate step",
+                    )
 
     def _restrict(self, req: Request, _out: Path | None) -> dict[str, Any]:
         event = self.consent.record(req.subject, "*", "restrict", actor=self.actor, source=f"request {req.id}")

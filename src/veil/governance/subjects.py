@@ -63,6 +63,12 @@ class Subject:
     kind: Kind
     created: str
     erased: str | None = None
+    generation: int = 0
+
+    @property
+    def key_name(self) -> str:
+        """The vault subject whose key seals the identifier: a subject erased and back later gets a new key."""
+        return self.id if not self.generation else f"{self.id}.{self.generation}"
 
 
 class Subjects:
@@ -93,17 +99,25 @@ class Subjects:
         k = kind or kind_of(identifier)
         sid = self.subject_id(identifier, k)
         found = self.get(sid)
-        if found is not None:
+        if found is not None and not found.erased:
             return found
-        sealed = self.vault.scope_keys(SUBJECT_SCOPE, sid).encrypt(
-            normalize(identifier, k, self.region).encode(), sid.encode()
-        )
-        created = now()
-        try:
+        value = normalize(identifier, k, self.region).encode()
+        if found is not None:  # erased once and back (a new consent, a new request): a new key seals it
+            back = Subject(sid, k, found.created, None, found.generation + 1)
+            sealed = self.vault.scope_keys(SUBJECT_SCOPE, back.key_name).encrypt(value, sid.encode())
             with write_tx(self.vault.engine) as conn:
-                conn.execute(insert(subjects).values(id=sid, kind=k, identifier=sealed, created=created))
-        except SAIntegrityError:  # registered concurrently
-            pass
+                conn.execute(
+                    update(subjects)
+                    .where(subjects.c.id == sid, subjects.c.generation == found.generation)
+                    .values(identifier=sealed, erased=None, generation=back.generation)
+                )
+        else:
+            sealed = self.vault.scope_keys(SUBJECT_SCOPE, sid).encrypt(value, sid.encode())
+            try:
+                with write_tx(self.vault.engine) as conn:
+                    conn.execute(insert(subjects).values(id=sid, kind=k, identifier=sealed, created=now()))
+            except SAIntegrityError:  # registered concurrently
+                pass
         got = self.get(sid)
         assert got is not None
         return got
@@ -118,7 +132,7 @@ class Subjects:
     def get(self, sid: str) -> Subject | None:
         with self.vault.engine.connect() as conn:
             row = conn.execute(select(subjects).where(subjects.c.id == sid)).first()
-        return None if row is None else Subject(row.id, row.kind, row.created, row.erased)
+        return None if row is None else Subject(row.id, row.kind, row.created, row.erased, row.generation)
 
     def resolve(self, ref: str) -> Subject:
         """A subject named by its id (``sub_...``) or by an identifier."""
@@ -132,18 +146,20 @@ class Subjects:
     def identifier(self, sid: str) -> str:
         """The subject's identifier in clear; :class:`KeyShredded` once the subject was erased."""
         with self.vault.engine.connect() as conn:
-            row = conn.execute(select(subjects.c.identifier, subjects.c.erased).where(subjects.c.id == sid)).first()
+            row = conn.execute(select(subjects).where(subjects.c.id == sid)).first()
         if row is None:
             raise InputError(f"unknown data subject {sid}")
         if row.identifier is None or row.erased:
             raise KeyShredded(f"subject {sid} was erased: its identifier no longer exists")
-        keys = self.vault.scope_keys(SUBJECT_SCOPE, sid)
+        subject = Subject(row.id, row.kind, row.created, row.erased, row.generation)
+        keys = self.vault.scope_keys(SUBJECT_SCOPE, subject.key_name)
         return keys.decrypt(bytes(row.identifier), sid.encode()).decode()
 
     def forget(self, sid: str) -> None:
         """Shred the subject's key and drop the sealed identifier; the id stays (it names the erased subject)."""
-        if not sid.startswith("sub_"):
+        subject = self.get(sid)
+        if subject is None:
             raise ConfigError("not a subject id")
-        self.vault.shred(SUBJECT_SCOPE, sid)
+        self.vault.shred(SUBJECT_SCOPE, subject.key_name)
         with write_tx(self.vault.engine) as conn:
             conn.execute(update(subjects).where(subjects.c.id == sid).values(identifier=None, erased=now()))

@@ -140,6 +140,7 @@ subjects = Table(
     Column("identifier", LargeBinary, nullable=True),
     Column("created", String(40), nullable=False),
     Column("erased", String(40), nullable=True),
+    Column("generation", Integer, nullable=False, default=0),  # +1 each time an erased subject comes back
 )
 
 # The consent ledger: append-only (the database refuses UPDATE and DELETE, see migration 0004). The notice's hash

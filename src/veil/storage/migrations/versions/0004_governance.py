@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("identifier", sa.LargeBinary, nullable=True),
         sa.Column("created", sa.String(40), nullable=False),
         sa.Column("erased", sa.String(40), nullable=True),
+        sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
     )
     op.create_table(
         "veil_consent",
