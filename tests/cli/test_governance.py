@@ -12,6 +12,7 @@ from sqlalchemy import create_engine
 from tests.cli.test_anonymize import env, veil  # noqa: F401 - fixtures
 from tests.governance.conftest import email, write_policy
 from veil.governance.sample import build_shop
+from veil.vault import MasterKey
 
 
 @pytest.fixture
@@ -20,7 +21,8 @@ def genv(env: dict[str, str], tmp_path: Path) -> dict[str, str]:  # noqa: F811
     build_shop(create_engine(url), 30)
     rules = [{"source": "shop", "table": "orders", "column": "created_at", "purpose": "orders"}]
     policy = write_policy(tmp_path, {"shop": {"url": url, "erase": {"orders": "null"}}}, retention=rules)
-    return {**env, "VEIL_POLICY": str(policy), "VEIL_DB": str(tmp_path / "vault.db")}
+    key = MasterKey.encode(b"c" * 32)
+    return {**env, "VEIL_POLICY": str(policy), "VEIL_DB": str(tmp_path / "vault.db"), "VEIL_MASTER_KEY": key}
 
 
 def test_consent_and_a_full_erasure_request(genv: dict[str, str], tmp_path: Path) -> None:
@@ -108,3 +110,28 @@ def test_policy_governance_is_checked_with_the_line(env: dict[str, str], tmp_pat
                    "  retention: [{source: s, table: t, column: c, purpose: m}]\n")  # fmt: skip
     res = veil(env, "policy", "check", str(bad))
     assert res.returncode == 2 and "sets no retention period" in res.stderr
+
+
+def test_dp_query_over_consenting_subjects_only(genv: dict[str, str], tmp_path: Path) -> None:
+    import polars as pl
+
+    from veil.governance.consent import Consent
+    from veil.governance.subjects import Subjects
+    from veil.policy import load_policy
+    from veil.vault import Vault
+
+    csv = tmp_path / "people.csv"
+    pl.DataFrame({"email": [f"p{i}@example.org" for i in range(300)], "age": [30] * 300}).write_csv(csv)
+    vault = Vault(f"sqlite:///{genv['VEIL_DB']}", master_key=MasterKey(b"c" * 32, "test"))
+    ledger = Consent(vault, load_policy(genv["VEIL_POLICY"]), Subjects(vault))
+    for i in range(100):
+        ledger.record(ledger.subjects.register(f"p{i}@example.org").id, "marketing", "grant")
+    assert veil(genv, "dp", "budget", "people", "--set", "10").returncode == 0
+    res = veil(genv, "dp", "query", str(csv), "count", "-e", "5", "--dataset", "people", "--purpose", "marketing",
+               "--subject-column", "email", "--policy", genv["VEIL_POLICY"], "-f", "json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    (count,) = doc["values"][0].values()
+    assert abs(count - 100) <= 8 and "excluded" not in res.stdout  # 300 rows, 100 consented
+    res = veil(genv, "dp", "query", str(csv), "count", "-e", "1", "--dataset", "people", "--subject-column", "email")
+    assert res.returncode == 2 and "needs --purpose and --policy" in res.stderr
