@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -25,10 +25,19 @@ LEGAL_BASES: dict[str, str] = {
     "public_task": "Art. 6(1)(e) a task in the public interest or official authority",
     "legitimate_interests": "Art. 6(1)(f) legitimate interests of the controller or a third party",
 }
+T = TypeVar("T")
 _PERIOD = re.compile(r"^(\d{1,5})\s*([dwmy])$")
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 Period = Annotated[str, Field(pattern=_PERIOD.pattern, description="a period: 30d, 6w, 18m, 7y")]
 TableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_$.]*$", max_length=200)]
+
+
+def lower_names(value: dict[str, T], what: str) -> dict[str, T]:
+    """Names a person types on the command line (purposes, sources): lower-case, digits, '-' and '_'."""
+    for name in value:
+        if not re.fullmatch(r"[a-z][a-z0-9_\-]{0,62}", name):
+            raise ValueError(f"{what} name '{name}' must be lower-case letters, digits, '-' or '_'")
+    return value
 
 
 def period_days(value: str) -> int:
@@ -186,10 +195,7 @@ class Governance(BaseModel):
     @field_validator("sources")
     @classmethod
     def _source_names(cls, v: dict[str, Source]) -> dict[str, Source]:
-        for name in v:
-            if not re.fullmatch(r"[a-z][a-z0-9_\-]{0,62}", name):
-                raise ValueError(f"source name '{name}' must be lower-case letters, digits, '-' or '_'")
-        return v
+        return lower_names(v, "source")
 
     @model_validator(mode="after")
     def _retention_sources(self) -> Governance:

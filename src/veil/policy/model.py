@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from veil.errors import ConfigError
-from veil.policy.governance import Governance, PurposeGovernance
+from veil.policy.governance import Governance, PurposeGovernance, lower_names
 from veil.transform.base import Operator, make_operator
 
 EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -173,10 +172,7 @@ class Policy(BaseModel):
     @field_validator("purposes")
     @classmethod
     def _purpose_names(cls, value: dict[str, Purpose]) -> dict[str, Purpose]:
-        for name in value:
-            if not re.fullmatch(r"[a-z][a-z0-9_\-]*", name):
-                raise ValueError(f"purpose name '{name}' must be lower-case letters, digits, '-' or '_'")
-        return value
+        return lower_names(value, "purpose")
 
     def rule_for(self, entity: str, purpose: str | None = None) -> Rule:
         if purpose is not None and entity in self.purpose(purpose).keep:
