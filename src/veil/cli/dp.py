@@ -151,19 +151,13 @@ def query_cmd(
 def _consented(frame: Any, vault: str | None, policy: Path | None, purpose: str | None, column: str) -> Any:
     """Only the rows of subjects who may be processed for ``purpose``. How many were left out is not reported:
     that count is not differentially private."""
-    from veil.governance.consent import Consent
-    from veil.governance.enforce import ConsentFilter
-    from veil.governance.locate import phone_region
-    from veil.governance.subjects import Subjects
+    from veil.governance.enforce import consent_filter
     from veil.policy import load_policy
     from veil.vault import Vault
 
     if purpose is None or policy is None:
         raise ConfigError("--subject-column needs --purpose and --policy (consent is given for a policy's purpose)")
-    loaded = load_policy(policy)
-    opened = Vault(vault)
-    ledger = Consent(opened, loaded, Subjects(opened, region=phone_region(loaded.locale)))
-    return ConsentFilter(ledger, purpose, column)(frame)
+    return consent_filter(Vault(vault), load_policy(policy), purpose, column)(frame)
 
 
 def _print(doc: dict[str, Any]) -> None:

@@ -146,22 +146,6 @@ def scan_db_cmd(
     raise typer.Exit(1 if any(s.personal for s in data_map.scans) else 0)
 
 
-def _consent_filter(anonymizer: Any, purpose: str | None, column: str | None) -> Any:
-    """Governance's consent filter for ``--subject-column`` (it needs ``--purpose``)."""
-    if column is None:
-        return None
-    if purpose is None:
-        raise ConfigError("--subject-column needs --purpose: consent is given for a purpose")
-    from veil.governance.consent import Consent
-    from veil.governance.enforce import ConsentFilter
-    from veil.governance.locate import phone_region
-    from veil.governance.subjects import Subjects
-
-    vault = anonymizer.vault
-    ledger = Consent(vault, anonymizer.policy, Subjects(vault, region=phone_region(anonymizer.policy.locale)))
-    return ConsentFilter(ledger, purpose, column)
-
-
 def anonymize_table_cmd(
     source: Annotated[str, typer.Argument(help="A .csv/.tsv/.parquet/.jsonl file, or a database URL#TABLE.")],
     policy: Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML file.")],
@@ -200,7 +184,11 @@ def anonymize_table_cmd(
     if dst.kind == "csv":
         dst = dataclasses.replace(dst, separator=src.separator if src.kind == "csv" else dst.separator)
     anonymizer = Anonymizer(loaded, vault=Vault(vault) if vault else None)
-    row_filter = _consent_filter(anonymizer, purpose, subject_column)
+    row_filter = None
+    if subject_column is not None:
+        from veil.governance.enforce import consent_filter
+
+        row_filter = consent_filter(anonymizer.vault, loaded, purpose, subject_column)
     result = anonymize_table(src, dst, anonymizer, purpose=purpose, overwrite=overwrite, batch_rows=batch_rows,
                              encoding=encoding, n_process=jobs, row_filter=row_filter)  # fmt: skip
     doc = result.to_dict()

@@ -89,3 +89,10 @@ def consent_check(vault: Vault, policy: Policy) -> Callable[[str, str, str], str
             raise ConfigError("the data subject tag is not an e-mail address, phone number or id") from None
 
     return check
+
+
+def consent_filter(vault: Vault, policy: Policy, purpose: str | None, column: str) -> ConsentFilter:
+    """The row filter for a table run with ``--subject-column`` (it needs a purpose: consent is for one)."""
+    if purpose is None:
+        raise ConfigError("--subject-column needs --purpose: consent is given for a purpose")
+    return ConsentFilter(Consent(vault, policy, Subjects(vault, region=phone_region(policy.locale))), purpose, column)

@@ -35,6 +35,11 @@ from veil.vault import Vault
 _IDENTITY_ENTITY = {"email": "EMAIL_ADDRESS", "phone": "PHONE_NUMBER"}
 
 
+def bundle_path(rid: str) -> Path:
+    """Where a request's access bundle is written by default (the CLI, the service and the privacy center)."""
+    return veil_home() / "requests" / f"{rid}.zip"
+
+
 class Governor:
     def __init__(self, vault: Vault, policy: Policy, *, base: Path | None = None, actor: str = "local") -> None:
         from veil.anonymizer import detector_for
@@ -198,7 +203,7 @@ class Governor:
             "consent": [e.to_dict() for e in self.consent.history(req.subject)],
             "audit": self.vault.audit.about(req.subject),
         }
-        path = out or veil_home() / "requests" / f"{req.id}.zip"
+        path = out or bundle_path(req.id)
         digest = write_bundle(path, contents, tables)
         counts = {s: {t: len(r) for t, r in by.items()} for s, by in tables.items()}
         self.vault.audit.append(

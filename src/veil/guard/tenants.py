@@ -71,6 +71,15 @@ class Tenants:
             raise Unauthenticated(exc.message) from None
         return self._tenant(session, purpose)
 
+    def fresh(self, key: str) -> Session | None:
+        """The session of an API key verified within ``ttl`` (no I/O: fit for the event loop), else None."""
+        hit = self._cache.get(_digest(key))
+        return hit[1] if hit is not None and hit[0] > self.clock() else None
+
+    def verify(self, key: str) -> Session:
+        """The session of an API key (argon2 at most once per ``ttl``); ``AccessDenied`` when it is not valid."""
+        return self._session(key)
+
     def _tenant(self, session: Session, purpose: str | None) -> Tenant:
         scope = session.role.scope
         self.access.authorize(session, "guard", purpose=purpose or "", scope=scope or "")

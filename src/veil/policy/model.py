@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from veil.errors import ConfigError
 from veil.policy.governance import Governance, PurposeGovernance, lower_names
+from veil.policy.service import ServicePolicy
 from veil.transform.base import Operator, make_operator
 
 EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -159,6 +160,7 @@ class Policy(BaseModel):
     tables: Tables = Tables()
     access: AccessPolicy = AccessPolicy()
     governance: Governance = Governance()
+    service: ServicePolicy = ServicePolicy()
 
     @model_validator(mode="after")
     def _retention_purposes(self) -> Policy:

@@ -1,0 +1,103 @@
+"""The service app: the ``/v1`` API, the dashboard (``/ui``), the privacy center (``/center``), static assets,
+and the guard at ``/llm`` when an upstream model is configured. No business logic here: routers call the
+library, middleware adds headers and limits."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from veil.service import errors
+from veil.service.security import HEADERS
+from veil.service.state import State
+
+
+class Limits:
+    """Security headers on every answer, and request bodies refused past ``max_body`` bytes as they arrive."""
+
+    def __init__(self, app: ASGIApp, max_body: int, tls: bool) -> None:
+        self.app, self.max_body, self.tls = app, max_body, tls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_body:
+            await _too_large(send, self.max_body)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                raise _TooLarge
+            return message
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k.encode(), v.encode()) for k, v in HEADERS.items() if k.encode() not in present]
+                if self.tls:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, limited, with_headers)
+        except _TooLarge:
+            await _too_large(send, self.max_body)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps(errors.error_body("VEIL-413", f"request body over {limit} bytes")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(state: State) -> Any:
+    from veil.service.api import audit, governance, privacy, session, tables, text
+    from veil.service.web import center, dashboard
+
+    app = FastAPI(title="Veil", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app.state.veil = state
+    errors.install(app)
+    for module in (text, tables, privacy, audit, governance, session):
+        app.include_router(module.router)
+    app.include_router(dashboard.router)
+    if state.policy.service.center.enabled:
+        app.include_router(center.router)
+    app.mount("/static", StaticFiles(directory=str(files("veil.service") / "static")), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/ui")
+
+    if state.settings.upstream:
+        from veil.governance.enforce import consent_check
+        from veil.guard.core import Guard
+        from veil.guard.proxy import create_app as guard_app
+        from veil.guard.tenants import Tenants
+
+        guard = Guard(state.policy, state.anonymizer, consent=consent_check(state.vault, state.policy))
+        app.mount("/llm", guard_app(guard, state.settings.upstream, state.settings.upstream_key,
+                                    tenants=Tenants(state.access)))  # fmt: skip
+    return Limits(app, state.policy.service.max_body_bytes, state.settings.tls)
