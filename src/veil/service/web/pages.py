@@ -20,12 +20,14 @@ def data_maps(st: State) -> list[tuple[str, dict[str, Any]]]:
     """The saved data map of each governance source (``datamap:``), re-read when its file changes."""
     out = []
     for name, source in st.policy.governance.sources.items():
-        if not source.datamap:
-            out.append((name, {"tables": {}, "note": "no saved data map (veil scan-db --out)"}))
+        path = scanned_path(st, name)
+        if source.datamap:
+            path = Path(source.datamap)
+            if not path.is_absolute() and st.base is not None:
+                path = st.base / path
+        elif not path.exists():
+            out.append((name, {"tables": {}, "note": "not scanned yet"}))
             continue
-        path = Path(source.datamap)
-        if not path.is_absolute() and st.base is not None:
-            path = st.base / path
         try:
             mtime = path.stat().st_mtime
             cached = _MAPS.get(str(path))
@@ -35,6 +37,27 @@ def data_maps(st: State) -> list[tuple[str, dict[str, Any]]]:
         except (OSError, ValueError):
             out.append((name, {"tables": {}, "note": "the data map file cannot be read"}))
     return out
+
+
+def scanned_path(st: State, source: str) -> Path:
+    """Where the dashboard keeps the data map it scanned for a source without a saved one."""
+    return st.work_dir / "datamaps" / f"{source}.json"
+
+
+def scan_source(st: State, source: str) -> None:
+    """Scan a governance source now (1,000-row samples per table) and keep its data map."""
+    from veil.governance.sources import expand
+    from veil.tabular.datamap import scan_database
+    from veil.tabular.location import Location
+
+    known = st.policy.governance.sources[source]
+    data_map = scan_database(Location("sql", expand(known.url, source), None), st.anonymizer.detector,
+                             sample_rows=st.policy.tables.sample_rows)  # fmt: skip
+    path = scanned_path(st, source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data_map.to_dict()), encoding="utf-8")
+    tmp.replace(path)
 
 
 def map_summary(maps: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
