@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,7 +29,7 @@ class Mailbox:
         box = self
 
         class Handler:
-            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
                 box.messages.append(envelope.content.decode("utf-8", "replace"))
                 return "250 OK"
 

@@ -23,6 +23,9 @@ class Limits:
 
     def __init__(self, app: ASGIApp, max_body: int, tls: bool) -> None:
         self.app, self.max_body, self.tls = app, max_body, tls
+        extra = {**HEADERS, **({"strict-transport-security": "max-age=31536000"} if tls else {})}
+        self.extra = [(k.encode(), v.encode()) for k, v in extra.items()]
+        self.names = {k for k, _ in self.extra}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,10 +48,8 @@ class Limits:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                headers += [(k.encode(), v.encode()) for k, v in HEADERS.items() if k.encode() not in present]
-                if self.tls:
-                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                present = {k.lower() for k, _ in headers} & self.names
+                headers += [h for h in self.extra if h[0] not in present] if present else self.extra
                 message["headers"] = headers
             await send(message)
 

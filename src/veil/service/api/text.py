@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +21,11 @@ class ScanIn(BaseModel):
     text: str = Field(max_length=MAX_TEXT)
     profile: str | None = Field(default=None, pattern="^(general|clinical|chat)$")
     values: bool = Field(default=True, description="include each finding's text (false: positions only)")
+
+
+class ScanOut(BaseModel):
+    findings: list[dict[str, Any]]
+    count: int
 
 
 class AnonymizeIn(BaseModel):
@@ -39,12 +45,14 @@ def scan_text(st: Any, text: str, profile: str | None, values: bool) -> dict[str
     return {"findings": [f.to_dict(include_value=values) for f in findings], "count": len(findings)}
 
 
-@router.post("/scan")
-async def scan(body: ScanIn, st: StateDep, _who: PrincipalDep) -> dict[str, Any]:
+@router.post("/scan", response_model=ScanOut)
+async def scan(body: ScanIn, st: StateDep, _who: PrincipalDep) -> Response:
     """Personal data in a text: each finding with its entity, span, score and why (recognizer, evidence)."""
     if len(body.text) <= 2_000 and body.profile is None:  # a short text: detection costs less than a thread hop
-        return scan_text(st, body.text, None, body.values)
-    return await run_in_threadpool(scan_text, st, body.text, body.profile, body.values)
+        doc = scan_text(st, body.text, None, body.values)
+    else:
+        doc = await run_in_threadpool(scan_text, st, body.text, body.profile, body.values)
+    return Response(json.dumps(doc, ensure_ascii=False), media_type="application/json")  # no re-encoding pass
 
 
 @router.post("/anonymize")
