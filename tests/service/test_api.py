@@ -130,3 +130,38 @@ def test_audit_needs_its_permission(service: dict[str, Any]) -> None:
         assert json.loads(lines[0])["id"] == 1
         denied = [json.loads(x) for x in lines if json.loads(x)["result"] == "denied"]
         assert any(d["action"] == "audit:read" and d["actor"] == "sam" for d in denied)  # the refusal is audited
+
+
+def test_kanon_job_and_the_guard_in_the_same_process(service: dict[str, Any], tmp_path: Any) -> None:
+    import random
+
+    rng = random.Random(3)
+    rows = "".join(f"{rng.randint(18, 80)},{rng.choice('FM')},{rng.randint(10000, 10100)}\n" for _ in range(300))
+    with client(service) as c:
+        h = service["support"].headers()
+        res = c.post("/v1/jobs/kanon", files={"file": ("p.csv", "age,sex,zip\n" + rows, "text/csv")},
+                     data={"qi": "age,sex,zip", "k": "5"}, headers=h)  # fmt: skip
+        assert res.status_code == 200, res.text
+        job = res.json()["id"]
+        for _ in range(200):
+            doc = c.get(f"/v1/jobs/{job}", headers=h).json()
+            if doc["status"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert doc["status"] == "done", doc
+        assert doc["result"]["risk_after"]["smallest_class"] >= 5
+    from tests.guard.conftest import Script, Server, chat_answer, scripted_app
+    from veil.cli.serve import build
+
+    script = Script()
+    with Server(scripted_app(script)) as up:
+        app = build(service["policy"], service["vault"], upstream=up.url + "/", upstream_key="up-key",
+                    work_dir=tmp_path)  # fmt: skip
+        with Server(app) as svc:
+            script.answer(chat_answer({"content": "ok"}))
+            body = {"model": "m", "messages": [{"role": "user", "content": "mail maria@example.org"}]}
+            res = httpx.post(svc.url + "/llm/v1/chat/completions", json=body, timeout=20,
+                             headers={"authorization": f"Bearer {service['admin'].key}"})  # fmt: skip
+            assert res.status_code == 200, res.text
+            assert "maria@example.org" not in json.dumps(script.received[-1])
+            assert script.headers[-1]["authorization"] == "Bearer up-key"

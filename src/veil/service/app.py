@@ -5,6 +5,8 @@ library, middleware adds headers and limits."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
@@ -74,7 +76,16 @@ def create_app(state: State) -> Any:
     from veil.service.api import audit, governance, privacy, session, tables, text
     from veil.service.web import center, dashboard
 
-    app = FastAPI(title="Veil", version="0.1.0", docs_url="/docs", redoc_url=None)
+    mounted: list[Any] = []  # sub-apps whose lifespan (the guard's warm-up and shutdown) runs with the service's
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for sub in mounted:
+                await stack.enter_async_context(sub.router.lifespan_context(sub))
+            yield
+
+    app = FastAPI(title="Veil", version="0.1.0", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.veil = state
     errors.install(app)
     for module in (text, tables, privacy, audit, governance, session):
@@ -103,6 +114,7 @@ def create_app(state: State) -> Any:
         from veil.guard.tenants import Tenants
 
         guard = Guard(state.policy, state.anonymizer, consent=consent_check(state.vault, state.policy))
-        app.mount("/llm", guard_app(guard, state.settings.upstream, state.settings.upstream_key,
-                                    tenants=Tenants(state.access)))  # fmt: skip
+        llm = guard_app(guard, state.settings.upstream, state.settings.upstream_key, tenants=Tenants(state.access))
+        mounted.append(llm)
+        app.mount("/llm", llm)
     return Limits(app, state.policy.service.max_body_bytes, state.settings.tls)
