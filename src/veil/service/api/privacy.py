@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from veil.errors import ConfigError
-from veil.service.api.tables import SUFFIXES
+from veil.service.api.tables import SUFFIXES, source_table
 from veil.service.deps import PrincipalDep, StateDep, allowed
 from veil.service.state import State
 from veil.vault.access import Session
@@ -32,14 +32,7 @@ async def _frame(st: State, file: UploadFile | None, source: str | None, table: 
             tmp.write(await file.read())
             tmp.flush()
             return await run_in_threadpool(read_frame, locate(tmp.name, None, None, None))
-    if source is None or table is None:
-        raise ConfigError("upload a file, or name a source and table of the policy's governance.sources")
-    known = st.policy.governance.sources.get(source)
-    if known is None:
-        raise ConfigError(f"unknown source '{source}' (governance.sources)")
-    from veil.governance.sources import expand
-
-    return await run_in_threadpool(read_frame, locate(f"{expand(known.url, source)}#{table}", None, None, None))
+    return await run_in_threadpool(read_frame, locate(source_table(st, source, table), None, None, None))
 
 
 FileOpt = Annotated[UploadFile | None, File()]

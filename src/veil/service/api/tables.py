@@ -38,6 +38,12 @@ async def _source(st: State, job: Job, file: UploadFile | None, source: str | No
             while chunk := await file.read(_CHUNK):
                 fh.write(chunk)
         return str(path)
+    return source_table(st, source, table)
+
+
+def source_table(st: State, source: str | None, table: str | None) -> str:
+    """``URL#table`` of a table in one of the policy's ``governance.sources`` (the only databases a client may
+    name)."""
     if source is None or table is None:
         raise ConfigError("upload a file, or name a source and table of the policy's governance.sources")
     known = st.policy.governance.sources.get(source)
