@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from veil.cli import access, anonymize, dp, governance, guard, keys, privacy, records, scan, serve, tables
+from veil.cli import access, anonymize, dp, governance, guard, he, keys, privacy, records, scan, serve, tables
 from veil.errors import InputError, OutputError, VaultError, VeilError
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ app.command("dpia")(records.dpia)
 app.add_typer(records.breach_app, name="breach")
 app.add_typer(records.retention_app, name="retention")
 app.command("serve")(serve.serve)
+app.add_typer(he.he_app, name="he")
 
 err = Console(stderr=True)
 

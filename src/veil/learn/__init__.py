@@ -1,0 +1,1 @@
+"""Learning privately: encrypted inference (TenSEAL CKKS, ``veil[he]``); federated learning comes next."""

@@ -1,0 +1,1 @@
+"""Encrypted inference and aggregation with TenSEAL's CKKS scheme (``pip install 'veil[he]'``)."""

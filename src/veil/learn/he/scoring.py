@@ -1,0 +1,119 @@
+"""Encrypted scoring with packing: the client encrypts one ciphertext per feature, its records in the slots
+(4,096 records per ciphertext at N=8192); the server, holding only the public context, computes every record's
+logit as a weighted sum of those ciphertexts and the degree-3 sigmoid on it, and never decrypts; the client
+decrypts the scores. Ciphertexts name their context's fingerprint: one made under another key is refused rather
+than scored into noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from veil.errors import InputError
+from veil.learn.he.model import LinearModel
+from veil.learn.he.params import Keys, b64, fingerprint, load_context, tenseal, unb64
+
+
+@dataclass
+class EncryptedBatch:
+    context_id: str
+    rows: int
+    columns: list[bytes]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"context_id": self.context_id, "rows": self.rows, "columns": [b64(c) for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> EncryptedBatch:
+        try:
+            return cls(str(doc["context_id"]), int(doc["rows"]), [unb64(c) for c in doc["columns"]])
+        except (KeyError, TypeError, ValueError):
+            raise InputError("not an encrypted batch (context_id, rows, columns)") from None
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.columns)
+
+
+@dataclass
+class EncryptedScores:
+    context_id: str
+    rows: int
+    scores: bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"context_id": self.context_id, "rows": self.rows, "scores": b64(self.scores)}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> EncryptedScores:
+        try:
+            return cls(str(doc["context_id"]), int(doc["rows"]), unb64(doc["scores"]))
+        except (KeyError, TypeError, ValueError):
+            raise InputError("not encrypted scores (context_id, rows, scores)") from None
+
+
+def model_id(model: LinearModel) -> str:
+    return hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def encrypt(keys: Keys, x: np.ndarray, slots: int = 4096) -> list[EncryptedBatch]:
+    """The client's side: encoded feature rows, encrypted column by column, ``slots`` records per ciphertext
+    (at most half the poly modulus degree)."""
+    ts = tenseal()
+    ctx, cid = keys.ctx, keys.id
+    out = []
+    for start in range(0, len(x), slots):
+        chunk = x[start : start + slots]
+        cols = [ts.ckks_vector(ctx, chunk[:, j].tolist()).serialize() for j in range(x.shape[1])]
+        out.append(EncryptedBatch(cid, len(chunk), cols))
+    return out
+
+
+def score(public: bytes, model: LinearModel, batch: EncryptedBatch, *, audit: Any = None, actor: str = "local",
+          ctx: Any = None) -> EncryptedScores:  # fmt: skip
+    """The server's side: scores computed on ciphertexts (no secret key anywhere on this side)."""
+    ts = tenseal()
+    if batch.context_id != fingerprint(public):
+        raise InputError("the ciphertexts were made under another context (its fingerprint does not match)")
+    if len(batch.columns) != len(model.weights):
+        raise InputError(f"the batch has {len(batch.columns)} feature columns, the model {len(model.weights)}")
+    context = ctx if ctx is not None else load_context(public, server=True)
+    r = model.radius
+    t = None
+    for col, w in zip(batch.columns, model.weights, strict=True):
+        if w == 0:
+            continue
+        try:
+            v = ts.ckks_vector_from(context, col)
+        except Exception:
+            raise InputError("a ciphertext cannot be read under this context") from None
+        term = v * float(w / r)
+        t = term if t is None else t + term
+    if t is None:
+        raise InputError("the model has no weights")
+    t = t + model.bias / r
+    c0, c1, c3 = model.poly
+    out = (t * c3) * (t * t) + t * c1 + c0
+    if audit is not None:
+        audit.append(actor, "he.score", records=batch.rows, context=batch.context_id, model=model_id(model))
+    return EncryptedScores(batch.context_id, batch.rows, out.serialize())
+
+
+def decrypt(keys: Keys, scores: EncryptedScores) -> np.ndarray:
+    """The client's side: the scores of the batch's records."""
+    ts = tenseal()
+    ctx = keys.ctx
+    if not ctx.is_private():
+        raise InputError("decrypting needs the client's context with its secret key")
+    if scores.context_id != keys.id:
+        raise InputError("these scores were computed for another context")
+    try:
+        vec = ts.ckks_vector_from(ctx, scores.scores)
+    except Exception:
+        raise InputError("the scores cannot be read under this context") from None
+    return np.asarray(vec.decrypt()[: scores.rows])

@@ -1,0 +1,123 @@
+"""Encrypted inference and aggregation with TenSEAL CKKS: parameters, keys, packing, agreement, faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tests.conftest import SHARED
+from veil.errors import ConfigError, InputError
+from veil.learn.he import aggregate
+from veil.learn.he.model import LinearModel, fit_poly, train
+from veil.learn.he.params import CkksParams, Keys, load_context, make_keys, secret_bytes
+from veil.learn.he.scoring import EncryptedBatch, decrypt, encrypt, score
+
+ADULT = SHARED / "tabular" / "arx-adult" / "adult.csv"
+
+
+@pytest.fixture(scope="module")
+def adult() -> tuple[pl.DataFrame, pl.DataFrame]:
+    df = pl.read_csv(ADULT, separator=";").with_columns(pl.col("age").cast(pl.Float64, strict=False))
+    return df[:20000], df[20000:23000]
+
+
+@pytest.fixture(scope="module")
+def model(adult: tuple[pl.DataFrame, pl.DataFrame]) -> LinearModel:
+    return train(adult[0], "salary-class", ">50K", ["age"])
+
+
+@pytest.fixture(scope="module")
+def client() -> Keys:
+    return make_keys()
+
+
+def test_parameters_are_checked_before_any_key_is_made() -> None:
+    with pytest.raises(ConfigError, match="insecure CKKS parameters: 300 bits"):
+        CkksParams(8192, (60, 60, 60, 60, 60), 60)
+    with pytest.raises(ConfigError, match="middle primes"):
+        CkksParams(8192, (40, 30, 40, 30, 40), 30)
+    with pytest.raises(ConfigError, match="too few"):
+        CkksParams(8192, (40, 30, 30, 40), 30)
+    with pytest.raises(ConfigError, match="one of"):
+        CkksParams(1000)
+    assert CkksParams().describe()["bits"] == 170 and CkksParams(16384, (60, 40, 40, 40, 60), 40).slots == 8192
+
+
+def test_encrypted_scores_agree_with_the_plaintext_model(model: LinearModel, adult: tuple, client: Keys) -> None:
+    x = model.encoder.transform(adult[1])
+    public = client.public
+    batches = encrypt(client, x)
+    assert len(batches) == 1 and batches[0].rows == 3000 and len(batches[0].columns) == len(model.weights)
+    got = np.concatenate([decrypt(client, score(public, model, b)) for b in batches])
+    plain = model.predict_proba(x) > 0.5
+    assert np.mean((got > 0.5) == plain) >= 0.999
+    assert np.max(np.abs(got - model.poly_proba(x))) < 1e-3  # CKKS noise on top of the polynomial
+    _c0, c1, c3 = model.poly
+    assert c1 + c3 > 0  # the polynomial keeps the logit's sign on [-R, R]
+
+
+def test_the_server_never_holds_a_secret_key(model: LinearModel, adult: tuple, client: Keys) -> None:
+    with pytest.raises(InputError, match="holds the secret key"):
+        load_context(secret_bytes(client.ctx), server=True)
+    server_ctx = load_context(client.public, server=True)
+    assert not server_ctx.is_private()
+    reloaded = Keys.from_bytes(client.to_bytes())
+    assert reloaded.id == client.id and reloaded.ctx.is_private()
+    with pytest.raises(InputError, match="not a Veil client key file"):
+        Keys.from_bytes(client.public)
+    x = model.encoder.transform(adult[1][:10])
+    out = score(client.public, model, encrypt(client, x)[0], ctx=server_ctx)
+    with pytest.raises(InputError, match="secret key"):
+        decrypt(Keys(server_ctx, client.public, client.id), out)
+    with pytest.raises(InputError, match="not a TenSEAL"):
+        load_context(b"not a context")
+
+
+def test_mismatched_contexts_and_batches_are_refused(model: LinearModel, adult: tuple, client: Keys) -> None:
+    other = make_keys()
+    x = model.encoder.transform(adult[1][:5])
+    batch = encrypt(other, x)[0]
+    with pytest.raises(InputError, match="another context"):
+        score(client.public, model, batch)
+    mine = encrypt(client, x)[0]
+    with pytest.raises(InputError, match="feature columns"):
+        score(client.public, model, EncryptedBatch(mine.context_id, 5, mine.columns[:-1]))
+    with pytest.raises(InputError, match="another context"):
+        decrypt(other, score(client.public, model, mine))
+    with pytest.raises(InputError, match="not an encrypted batch"):
+        EncryptedBatch.from_dict({"rows": 1})
+
+
+def test_the_model_round_trips_and_encodes_like_training(model: LinearModel, adult: tuple, tmp_path: Path) -> None:
+    model.save(tmp_path / "m.json")
+    again = LinearModel.load(tmp_path / "m.json")
+    x = model.encoder.transform(adult[1][:50])
+    assert np.allclose(again.predict_proba(x), model.predict_proba(x))
+    odd = adult[1][:2].with_columns(pl.lit("Atlantis").alias("native-country"))
+    assert model.encoder.transform(odd).shape == (2, len(model.weights))  # an unseen category is all zeros
+    with pytest.raises(InputError, match="lacks the model's column"):
+        model.encoder.transform(adult[1][:2].drop("sex"))
+    with pytest.raises(InputError, match="not a Veil"):
+        LinearModel.from_dict({"kind": "other"})
+    c0, c1, c3 = fit_poly(4.0)
+    t = np.linspace(-1, 1, 101)
+    assert np.max(np.abs(c0 + c1 * t + c3 * t**3 - 1 / (1 + np.exp(-4 * t)))) < 0.05  # a cubic, least squares
+
+
+def test_encrypted_sum_and_mean_across_parties(client: Keys, vault: object) -> None:
+    public = client.public
+    parties = [[1.0, 2.0, 3.0], [10.0, 20.0, 30.0], [100.0, 200.0, 300.0]]
+    shares = [aggregate.contribute(public, p) for p in parties]
+    total = aggregate.add(public, shares, audit=vault.audit, actor="aggregator")  # type: ignore[attr-defined]
+    assert np.allclose(aggregate.reveal(client, total, 3)[:3], [111, 222, 333], atol=1e-3)
+    assert np.allclose(aggregate.reveal(client, total, 3, mean=True)[:3], [37, 74, 111], atol=1e-3)
+    stranger = aggregate.contribute(make_keys().public, [1.0])
+    with pytest.raises(InputError, match="another context"):
+        aggregate.add(public, [shares[0], stranger])
+    with pytest.raises(InputError, match="secret key"):
+        aggregate.reveal(Keys(load_context(public, server=True), public, client.id), total, 3)
+    records = [r for r in vault.audit.records() if r["action"] == "he.aggregate"]  # type: ignore[attr-defined]
+    assert records and '"parties": 3' in records[0]["details"]
