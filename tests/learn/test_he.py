@@ -121,3 +121,40 @@ def test_encrypted_sum_and_mean_across_parties(client: Keys, vault: object) -> N
         aggregate.reveal(Keys(load_context(public, server=True), public, client.id), total, 3)
     records = [r for r in vault.audit.records() if r["action"] == "he.aggregate"]  # type: ignore[attr-defined]
     assert records and '"parties": 3' in records[0]["details"]
+
+
+def test_the_service_scores_encrypted_records(model: LinearModel, adult: tuple, client: Keys, tmp_path: Path) -> None:
+    import httpx
+    import yaml
+
+    from tests.guard.conftest import Server
+    from veil.cli.serve import build
+    from veil.learn.he.params import b64
+    from veil.learn.he.scoring import EncryptedScores
+    from veil.vault import MasterKey, Vault
+    from veil.vault.access import AccessControl
+
+    model.save(tmp_path / "model.json")
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump({"version": 1, "detection": {"ner": False}}))
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    ac = AccessControl(Vault(url, master_key=MasterKey(b"h" * 32, "t")))
+    ac.create_role("scorer", ["tokenize"])
+    key = ac.create_principal("app", "scorer", totp=False)[0]
+    import os
+
+    os.environ["VEIL_MASTER_KEY"] = MasterKey.encode(b"h" * 32)
+    try:
+        app = build(tmp_path / "policy.yaml", url, work_dir=tmp_path / "w", he_model=tmp_path / "model.json")
+        x = model.encoder.transform(adult[1][:100])
+        batch = encrypt(client, x)[0].to_dict()
+        with Server(app) as svc:
+            res = httpx.post(svc.url + "/v1/he/score", json={"context": b64(client.public), "batches": [batch]},
+                             headers={"authorization": f"Bearer {key}"}, timeout=60)  # fmt: skip
+            assert res.status_code == 200, res.text
+            got = decrypt(client, EncryptedScores.from_dict(res.json()["scores"][0]))
+            assert np.mean((got > 0.5) == (model.predict_proba(x) > 0.5)) >= 0.99
+            secret = httpx.post(svc.url + "/v1/he/score", json={"context": b64(client.to_bytes()), "batches": [batch]},
+                                headers={"authorization": f"Bearer {key}"}, timeout=60)  # fmt: skip
+            assert secret.status_code == 400 and "secret key" in secret.json()["error"]["message"]
+    finally:
+        os.environ.pop("VEIL_MASTER_KEY", None)

@@ -33,6 +33,7 @@ def serve(
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM) for HTTPS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
     work_dir: Annotated[Path | None, typer.Option(help="Uploads and job outputs (default: VEIL_HOME/service).")] = None,
+    he_model: Annotated[Path | None, typer.Option(help="Model for /v1/he/score (veil he train).")] = None,
     vault: VaultOpt = None,
 ) -> None:
     """Serve /v1 (OpenAPI at /docs), the dashboard at /ui and the privacy center at /center. Sessions live in
@@ -49,7 +50,8 @@ def serve(
     key = os.environ.get(api_key_env) if api_key_env else None
     if api_key_env and key is None:
         raise ConfigError(f"environment variable {api_key_env} is not set")
-    app = build(policy, vault, tls=bool(tls_cert), upstream=upstream, upstream_key=key, work_dir=work_dir)
+    app = build(policy, vault, tls=bool(tls_cert), upstream=upstream, upstream_key=key, work_dir=work_dir,
+                he_model=he_model)  # fmt: skip
     scheme = "https" if tls_cert else "http"
     err.print(f"Veil on {scheme}://{host}:{port}  (API /v1, docs /docs, dashboard /ui, privacy center /center)")
     uvicorn.run(app, host=host, port=port, log_level="warning", ssl_certfile=str(tls_cert) if tls_cert else None,

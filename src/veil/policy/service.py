@@ -32,6 +32,9 @@ class Center(BaseModel):
 class ServicePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_body_bytes: int = Field(default=8_000_000, ge=1024)
+    max_he_body_bytes: int = Field(
+        default=256_000_000, ge=1024, description="/v1/he: a batch of 4,096 encrypted records is about 30 MB"
+    )
     rate_per_minute: int = Field(default=6_000, ge=1, description="requests per principal per minute")
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
     smtp: Smtp | None = None

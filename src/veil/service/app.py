@@ -23,8 +23,9 @@ from veil.service.state import State
 class Limits:
     """Security headers on every answer, and request bodies refused past ``max_body`` bytes as they arrive."""
 
-    def __init__(self, app: ASGIApp, max_body: int, tls: bool) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, tls: bool, max_he_body: int | None = None) -> None:
         self.app, self.max_body, self.tls = app, max_body, tls
+        self.max_he_body = max_he_body or max_body
         extra = {**HEADERS, **({"strict-transport-security": "max-age=31536000"} if tls else {})}
         self.extra = [(k.encode(), v.encode()) for k, v in extra.items()]
         self.names = {k for k, _ in self.extra}
@@ -33,9 +34,10 @@ class Limits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_he_body if scope.get("path", "").startswith("/v1/he/") else self.max_body
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_body:
-            await _too_large(send, self.max_body)
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
             return
         seen = 0
 
@@ -43,7 +45,7 @@ class Limits:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_body:
+            if seen > limit:
                 raise _TooLarge
             return message
 
@@ -58,7 +60,7 @@ class Limits:
         try:
             await self.app(scope, limited, with_headers)
         except _TooLarge:
-            await _too_large(send, self.max_body)
+            await _too_large(send, limit)
 
 
 class _TooLarge(Exception):
@@ -73,7 +75,7 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 def create_app(state: State) -> Any:
-    from veil.service.api import audit, governance, privacy, session, tables, text
+    from veil.service.api import audit, governance, he, privacy, session, tables, text
     from veil.service.web import center, dashboard
 
     mounted: list[Any] = []  # sub-apps whose lifespan (the guard's warm-up and shutdown) runs with the service's
@@ -88,7 +90,7 @@ def create_app(state: State) -> Any:
     app = FastAPI(title="Veil", version="0.1.0", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.veil = state
     errors.install(app)
-    for module in (text, tables, privacy, audit, governance, session):
+    for module in (text, tables, privacy, audit, governance, session, he):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     if state.policy.service.center.enabled:
@@ -117,4 +119,5 @@ def create_app(state: State) -> Any:
         llm = guard_app(guard, state.settings.upstream, state.settings.upstream_key, tenants=Tenants(state.access))
         mounted.append(llm)
         app.mount("/llm", llm)
-    return Limits(app, state.policy.service.max_body_bytes, state.settings.tls)
+    svc = state.policy.service
+    return Limits(app, svc.max_body_bytes, state.settings.tls, svc.max_he_body_bytes)

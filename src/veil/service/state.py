@@ -28,6 +28,7 @@ class Settings:
     upstream: str | None = None  # the guard's model API, mounted at /llm when set
     upstream_key: str | None = None
     work_dir: Path | None = None  # uploads and job outputs (default: $VEIL_HOME/service)
+    he_model: Path | None = None  # the encrypted-inference model served at /v1/he/score
 
 
 @dataclass
