@@ -94,6 +94,10 @@ async def code(request: Request) -> Response:
     fresh = st.sessions.create()  # a new session for the new address (nothing carried over)
     st.sessions.drop(item.token)
     number = f"{secrets.randbelow(10**6):06d}"
+    if len(_CODES) > 10_000:  # codes nobody entered: dropped once expired, so the table cannot grow without end
+        now = time.time()
+        for token in [t for t, v in _CODES.items() if v[2] < now]:
+            _CODES.pop(token, None)
     _CODES[fresh.token] = (email, _digest(number), time.time() + 60 * st.policy.service.center.code_minutes, 5)
     try:
         await run_in_threadpool(send_code, st, email, number)
