@@ -165,3 +165,26 @@ def test_kanon_job_and_the_guard_in_the_same_process(service: dict[str, Any], tm
             assert res.status_code == 200, res.text
             assert "maria@example.org" not in json.dumps(script.received[-1])
             assert script.headers[-1]["authorization"] == "Bearer up-key"
+
+
+def test_a_cancelled_job_stops_between_batches_and_leaves_no_output(service: dict[str, Any]) -> None:
+    rows = "".join(f"P{i},p{i}@example.org,note {i} call +1 415 555 {i % 10000:04d}\n" for i in range(120_000))
+    with client(service) as c:
+        h = service["support"].headers()
+        res = c.post("/v1/jobs/anonymize-table", files={"file": ("big.csv", "name,email,notes\n" + rows, "text/csv")},
+                     headers=h)  # fmt: skip
+        assert res.status_code == 200, res.text
+        job = res.json()["id"]
+        for _ in range(600):
+            doc = c.get(f"/v1/jobs/{job}", headers=h).json()
+            if doc["rows"] > 0 or doc["status"] != "queued" and doc["status"] != "running":
+                break
+            time.sleep(0.05)
+        c.post(f"/v1/jobs/{job}/cancel", headers=h)
+        for _ in range(600):
+            doc = c.get(f"/v1/jobs/{job}", headers=h).json()
+            if doc["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.05)
+        assert doc["status"] == "cancelled", doc
+        assert c.get(f"/v1/jobs/{job}/output", headers=h).status_code == 400

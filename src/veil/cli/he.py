@@ -32,6 +32,15 @@ def _json(path: Path) -> Any:
         raise InputError(f"{path} is not JSON") from None
 
 
+def _listed(path: Path, key: str, writer: str) -> list[Any]:
+    """The list under ``key`` of a JSON file another ``veil he`` command wrote."""
+    doc = _json(path)
+    items = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise InputError(f"{path}: no '{key}' list ({writer} writes one)")
+    return items
+
+
 def _write_json(doc: Any, out: str, overwrite: bool) -> None:
     with atomic_output(out, overwrite=overwrite) as fh:
         fh.write(json.dumps(doc) + "\n")
@@ -128,10 +137,7 @@ def score_cmd(
     m = LinearModel.load(model)
     pub = _read(public)
     ctx = load_context(pub, server=True)
-    doc = _json(batches)
-    items = doc.get("batches") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise InputError(f"{batches}: no 'batches' list (veil he encrypt writes one)")
+    items = _listed(batches, "batches", "veil he encrypt")
     audit = Vault(vault).audit
     scored = [score(pub, m, EncryptedBatch.from_dict(b), ctx=ctx, audit=audit, actor="cli").to_dict() for b in items]
     _write_json({"scores": scored}, out, overwrite)
@@ -150,10 +156,7 @@ def decrypt_cmd(
     from veil.learn.he.scoring import EncryptedScores, decrypt
 
     ctx = Keys.from_bytes(_read(context))
-    doc = _json(scores)
-    items = doc.get("scores") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise InputError(f"{scores}: no 'scores' list (veil he score writes one)")
+    items = _listed(scores, "scores", "veil he score")
     with atomic_output(out, overwrite=overwrite) as fh:
         fh.write("score,prediction\n")
         for item in items:
