@@ -177,7 +177,7 @@ def test_a_cancelled_job_stops_between_batches_and_leaves_no_output(service: dic
         job = res.json()["id"]
         for _ in range(600):
             doc = c.get(f"/v1/jobs/{job}", headers=h).json()
-            if doc["rows"] > 0 or doc["status"] != "queued" and doc["status"] != "running":
+            if doc["rows"] > 0 or doc["status"] not in ("queued", "running"):
                 break
             time.sleep(0.05)
         c.post(f"/v1/jobs/{job}/cancel", headers=h)
