@@ -76,7 +76,7 @@ async def _too_large(send: Send, limit: int) -> None:
 
 def create_app(state: State) -> Any:
     from veil.service.api import audit, governance, he, privacy, session, tables, text
-    from veil.service.web import center, dashboard
+    from veil.service.web import center, common, dashboard
 
     mounted: list[Any] = []  # sub-apps whose lifespan (the guard's warm-up and shutdown) runs with the service's
 
@@ -93,6 +93,7 @@ def create_app(state: State) -> Any:
     for module in (text, tables, privacy, audit, governance, session, he):
         app.include_router(module.router)
     app.include_router(dashboard.router)
+    common.install(app)
     if state.policy.service.center.enabled:
         app.include_router(center.router)
     app.mount("/static", StaticFiles(directory=str(files("veil.service") / "static")), name="static")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from veil.errors import AccessDenied, VeilError
-from veil.service.web.common import LoginNeeded, check_csrf, operator, render, st_of, to_login
+from veil.service.web.common import check_csrf, operator, render, st_of
 from veil.storage.schema import principals
 
 
@@ -33,8 +33,6 @@ def _principals(st: Any) -> list[Any]:
 async def access_view(request: Request) -> Response:
     try:
         item = operator(request, "access")
-    except LoginNeeded:
-        return to_login()
     except AccessDenied as exc:
         return render(request, "denied.html", None, status=403, message=exc.message, page="access")
     st = st_of(request)

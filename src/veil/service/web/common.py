@@ -34,7 +34,14 @@ PAGES: dict[str, tuple[str, str | None]] = {
 
 
 class LoginNeeded(Exception):
-    pass
+    """No operator session: every dashboard route answers with the login page (``install`` maps it once)."""
+
+
+def install(app: Any) -> None:
+    async def login_page(_request: Request, _exc: Exception) -> RedirectResponse:
+        return to_login()
+
+    app.add_exception_handler(LoginNeeded, login_page)
 
 
 def st_of(request: Request) -> State:

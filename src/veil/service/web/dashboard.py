@@ -16,7 +16,7 @@ from veil.service.deps import COOKIE
 from veil.service.security import WebSession
 from veil.service.web import charts, pages
 from veil.service.web.access import access_view
-from veil.service.web.common import LoginNeeded, check_csrf, operator, render, st_of, to_login
+from veil.service.web.common import check_csrf, operator, render, st_of, to_login
 from veil.service.web.inspect import inspect_view
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -32,8 +32,6 @@ def _page(name: str) -> Callable[[View], View]:
         async def handler(request: Request) -> Response:
             try:
                 item = operator(request, name)
-            except LoginNeeded:
-                return to_login()
             except AccessDenied as exc:
                 return render(request, "denied.html", st_of(request).sessions.get(request.cookies.get(COOKIE)),
                               status=403, message=exc.message, page=name)  # fmt: skip
@@ -74,10 +72,7 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     st = st_of(request)
-    try:
-        item = operator(request)
-    except LoginNeeded:
-        return to_login()
+    item = operator(request)
     check_csrf(item, await request.form())
     st.sessions.drop(item.token)
     resp = to_login()
@@ -109,10 +104,7 @@ def datamap(request: Request, _item: Any) -> dict[str, Any]:
 
 @router.post("/datamap/scan")
 async def datamap_scan(request: Request) -> Response:
-    try:
-        item = operator(request, "datamap")
-    except LoginNeeded:
-        return to_login()
+    item = operator(request, "datamap")
     form = await request.form()
     check_csrf(item, form)
     source = str(form.get("source", ""))
@@ -150,10 +142,7 @@ def audit(request: Request, _item: Any) -> dict[str, Any]:
 
 @router.post("/audit/verify")
 async def audit_verify(request: Request) -> Response:
-    try:
-        item = operator(request, "audit")
-    except LoginNeeded:
-        return to_login()
+    item = operator(request, "audit")
     check_csrf(item, await request.form())
     await run_in_threadpool(pages.chain_status, st_of(request), refresh=True)
     return RedirectResponse("/ui/audit", status_code=303)

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from veil.errors import AccessDenied, VeilError
-from veil.service.web.common import LoginNeeded, check_csrf, operator, render, st_of, to_login
+from veil.service.web.common import check_csrf, operator, render, st_of
 
 MAX = 200_000
 
@@ -33,10 +33,7 @@ def highlight(text: str, findings: list[Any]) -> Markup:
 
 
 async def inspect_view(request: Request) -> Response:
-    try:
-        item = operator(request, "inspect")
-    except LoginNeeded:
-        return to_login()
+    item = operator(request, "inspect")
     st = st_of(request)
     ctx: dict[str, Any] = {"purposes": list(st.policy.purposes), "text": "", "purpose": "", "page": "inspect"}
     if request.method == "POST":
