@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from veil.errors import AccessDenied, ConfigError
 from veil.governance.subjects import Subjects, now
@@ -107,29 +107,50 @@ class Consent:
     def has(self, subject: str, purpose: str) -> bool:
         return subject in self.allowed([subject], purpose)
 
+    def latest(self, purpose: str, subject_ids: list[str] | None = None) -> dict[tuple[str, str], str]:
+        """The latest action per (subject, purpose) for ``purpose`` and restrictions (``*``): of the subjects
+        given, or of every subject (one read, for a table run)."""
+        found: dict[tuple[str, str], str] = {}
+        stmt = select(consent.c.subject, consent.c.purpose, consent.c.action).where(
+            consent.c.purpose.in_([purpose, ALL])
+        )
+        chunks = [None] if subject_ids is None else [
+            subject_ids[i : i + _CHUNK] for i in range(0, len(subject_ids), _CHUNK)
+        ]  # fmt: skip
+        with self.vault.engine.connect() as conn:
+            for chunk in chunks:
+                query = stmt if chunk is None else stmt.where(consent.c.subject.in_(chunk))
+                for r in conn.execute(query.order_by(consent.c.id)):
+                    found[(r.subject, r.purpose)] = r.action
+        return found
+
+    @staticmethod
+    def decide(latest: dict[tuple[str, str], str], sid: str, purpose: str, needs_consent: bool) -> bool:
+        """Whether a subject may be processed: not restricted, and with a standing grant when the purpose's legal
+        basis is consent."""
+        if latest.get((sid, ALL)) == "restrict":
+            return False
+        return latest.get((sid, purpose)) == "grant" if needs_consent else True
+
     def allowed(self, subject_ids: Iterable[str], purpose: str) -> set[str]:
-        """The subjects that may be processed for ``purpose``: not restricted, and, when the purpose's legal
-        basis is consent, with a standing grant."""
+        """The subjects that may be processed for ``purpose`` (see :meth:`decide`)."""
         wanted = list(dict.fromkeys(subject_ids))
         need = self.policy.purpose(purpose).needs_consent
-        latest: dict[tuple[str, str], str] = {}
+        latest = self.latest(purpose, wanted)
+        return {sid for sid in wanted if self.decide(latest, sid, purpose, need)}
+
+    def latest_counts(self) -> dict[str, dict[str, int]]:
+        """Per purpose, how many subjects' latest event is each action (records of processing, the dashboard)."""
+        last = select(func.max(consent.c.id)).group_by(consent.c.subject, consent.c.purpose)
         with self.vault.engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                rows = conn.execute(
-                    select(consent.c.subject, consent.c.purpose, consent.c.action)
-                    .where(consent.c.subject.in_(chunk), consent.c.purpose.in_([purpose, ALL]))
-                    .order_by(consent.c.id)
-                )
-                for r in rows:
-                    latest[(r.subject, r.purpose)] = r.action
-        out = set()
-        for sid in wanted:
-            if latest.get((sid, ALL)) == "restrict":
-                continue
-            if need and latest.get((sid, purpose)) != "grant":
-                continue
-            out.add(sid)
+            rows = conn.execute(
+                select(consent.c.purpose, consent.c.action, func.count())
+                .where(consent.c.id.in_(last))
+                .group_by(consent.c.purpose, consent.c.action)
+            ).all()
+        out: dict[str, dict[str, int]] = {}
+        for purpose, action, n in rows:
+            out.setdefault(purpose, {})[action] = int(n)
         return out
 
     def check_identifier(self, identifier: str, purpose: str, *, actor: str = "local") -> str:

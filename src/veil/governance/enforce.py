@@ -1,10 +1,9 @@
 """Consent enforced where data is used: a row filter for tables (anonymize-table, DP queries) and a check for
 single calls (the guard).
 
-The filter reads the ledger once per run (a snapshot for the purpose: who granted, who restricted), then keeps a
-row only when its subject may be processed: for a consent-based purpose the subject's latest event is a grant;
-for any purpose the subject has not restricted processing. A row whose subject column is empty or not an
-identifier cannot show consent, so a consent-based purpose leaves it out too.
+The filter reads the ledger once per run (the latest event of every subject for the purpose and their
+restrictions), then keeps a row only when :meth:`Consent.decide` says its subject may be processed. A row whose
+subject column is empty or not an identifier cannot show consent, so a consent-based purpose leaves it out too.
 """
 
 from __future__ import annotations
@@ -12,35 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from veil.errors import ConfigError, InputError
-from veil.governance.consent import ALL, Consent
+from veil.governance.consent import Consent
 from veil.governance.locate import phone_region
 from veil.governance.subjects import Subjects
-from veil.storage.schema import consent as consent_table
 
 if TYPE_CHECKING:
     import polars as pl
 
     from veil.policy import Policy
     from veil.vault import Vault
-
-
-def snapshot(ledger: Consent, purpose: str) -> tuple[set[str], set[str]]:
-    """(subjects whose latest event for ``purpose`` is a grant, subjects who restricted processing)."""
-    latest: dict[tuple[str, str], str] = {}
-    with ledger.vault.engine.connect() as conn:
-        rows = conn.execute(
-            select(consent_table.c.subject, consent_table.c.purpose, consent_table.c.action)
-            .where(consent_table.c.purpose.in_([purpose, ALL]))
-            .order_by(consent_table.c.id)
-        )
-        for r in rows:
-            latest[(r.subject, r.purpose)] = r.action
-    granted = {s for (s, p), a in latest.items() if p == purpose and a == "grant"}
-    restricted = {s for (s, p), a in latest.items() if p == ALL and a == "restrict"}
-    return granted, restricted
 
 
 class ConsentFilter:
@@ -51,15 +31,13 @@ class ConsentFilter:
         self.purpose = purpose
         self.column = column
         self.needs_consent = ledger.policy.purpose(purpose).needs_consent
-        self.granted, self.restricted = snapshot(ledger, purpose)
+        self.latest = ledger.latest(purpose)  # the whole ledger for the purpose, read once per run
         self.excluded = 0
 
     def allowed(self, sid: str | None) -> bool:
         if sid is None:
             return not self.needs_consent
-        if sid in self.restricted:
-            return False
-        return sid in self.granted if self.needs_consent else True
+        return self.ledger.decide(self.latest, sid, self.purpose, self.needs_consent)
 
     def __call__(self, frame: pl.DataFrame) -> pl.DataFrame:
         import polars as pl

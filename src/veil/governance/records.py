@@ -10,34 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from veil.governance.inventory import SourceFacts, inventory, measures, purpose_columns
 from veil.governance.render import Document
 from veil.governance.subjects import now
 from veil.policy.governance import LEGAL_BASES, period_days
-from veil.storage.schema import consent
 
 if TYPE_CHECKING:
     from veil.governance.runner import Governor
 
 
-def _consent_counts(gov: Governor) -> dict[str, dict[str, int]]:
-    latest: dict[tuple[str, str], str] = {}
-    with gov.vault.engine.connect() as conn:
-        for r in conn.execute(select(consent.c.subject, consent.c.purpose, consent.c.action).order_by(consent.c.id)):
-            latest[(r.subject, r.purpose)] = r.action
-    out: dict[str, dict[str, int]] = {}
-    for (_s, purpose), action in latest.items():
-        bucket = out.setdefault(purpose, {})
-        bucket[action] = bucket.get(action, 0) + 1
-    return out
-
-
 def ropa(gov: Governor, facts: list[SourceFacts] | None = None) -> dict[str, Any]:
     policy = gov.policy
     facts = inventory(gov) if facts is None else facts
-    counts = _consent_counts(gov)
+    counts = gov.consent.latest_counts()
     activities = []
     declared_all: set[str] = set()
     for name, p in policy.purposes.items():

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from veil.service.state import State
-from veil.storage.schema import audit, breaches, consent, dp_budgets, dp_spends
+from veil.storage.schema import audit, breaches
 
 _MAPS: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -97,35 +97,27 @@ def guard_stats(st: State, days: int = 30) -> dict[str, Any]:
 
 
 def governance_stats(st: State) -> dict[str, Any]:
+    from veil.governance.consent import Consent
     from veil.governance.requests import Requests
 
     reqs = Requests(st.vault).find()
     open_ = [r for r in reqs if r.status in ("received", "verified", "running", "failed")]
     with st.vault.engine.connect() as conn:
-        latest = conn.execute(
-            select(consent.c.purpose, consent.c.action, func.count())
-            .where(consent.c.id.in_(select(func.max(consent.c.id)).group_by(consent.c.subject, consent.c.purpose)))
-            .group_by(consent.c.purpose, consent.c.action)
-        ).all()
         n_breaches = conn.execute(select(func.count()).select_from(breaches)).scalar_one()
-    per_purpose: dict[str, dict[str, int]] = {}
-    for purpose, action, n in latest:
-        per_purpose.setdefault(purpose, {})[action] = int(n)
+    per_purpose = Consent(st.vault, st.policy).latest_counts()
     return {"requests": reqs, "open": open_, "overdue": [r for r in open_ if r.overdue], "consent": per_purpose,
             "breaches": n_breaches}  # fmt: skip
 
 
 def budgets(st: State) -> list[dict[str, Any]]:
-    with st.vault.engine.connect() as conn:
-        rows = conn.execute(select(dp_budgets)).all()
-        spends = conn.execute(select(dp_spends).order_by(dp_spends.c.id.desc()).limit(500)).all()
-    out = []
-    for b in rows:
-        mine = [s for s in spends if s.dataset == b.dataset]
-        spent = sum(s.epsilon for s in mine)
-        out.append({"dataset": b.dataset, "epsilon": b.epsilon, "delta": b.delta, "spent": spent,
-                    "left": max(0.0, b.epsilon - spent), "releases": mine[:50]})  # fmt: skip
-    return out
+    """Every DP budget from the ledger (its exact sums), with its 50 newest releases."""
+    from veil.dp.ledger import Ledger
+
+    return [
+        {"dataset": b.dataset, "epsilon": b.epsilon, "delta": b.delta, "spent": b.spent_epsilon,
+         "left": b.remaining_epsilon, "releases": b.spends[::-1][:50]}
+        for b in Ledger.of(st.vault).datasets()
+    ]  # fmt: skip
 
 
 def audit_page(st: State, filters: dict[str, str], page: int, size: int = 50) -> tuple[list[Any], int]:
