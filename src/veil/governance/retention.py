@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from veil.errors import ConfigError
 from veil.governance.erase import Eraser
-from veil.governance.locate import Found, Locator, key_of, row_key
+from veil.governance.locate import Found, key_of, row_key
 from veil.governance.sources import SourceSchema, TableInfo
 from veil.policy.governance import RetentionRule, TableErasure, period_days
 
@@ -61,7 +61,7 @@ def _one_rule(gov: Governor, schema: SourceSchema, rule: RetentionRule, today: d
         out["expired"] = int(conn.execute(select(func.count()).select_from(info.table).where(where)).scalar_one())
     if dry or not out["expired"]:
         return out
-    eraser = Eraser(schema, Locator(schema, gov.detector, gov.region))
+    eraser = Eraser(schema, gov.locator(schema))
     override = {rule.table: TableErasure(action="mask")} if rule.action == "anonymize" else None
     totals: dict[str, dict[str, int]] = {}
     after: Any = None

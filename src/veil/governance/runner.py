@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,13 +26,14 @@ from veil.governance.erase import Eraser, has_target
 from veil.governance.locate import KEY, Found, Identity, Locator, phone_region
 from veil.governance.requests import Request, Requests, RequestType
 from veil.governance.sources import SourceSchema
-from veil.governance.subjects import Kind, Subjects, now
+from veil.governance.subjects import Kind, Subjects, kind_of, normalize, now
 from veil.governance.vaultwipe import UNIQUE_ENTITIES, subject_tokens, wipe
 from veil.policy import Policy
 from veil.storage.engine import veil_home
 from veil.vault import Vault
 
 _IDENTITY_ENTITY = {"email": "EMAIL_ADDRESS", "phone": "PHONE_NUMBER"}
+T = TypeVar("T")
 
 
 def bundle_path(rid: str) -> Path:
@@ -124,8 +125,6 @@ class Governor:
     def _who(self, req: Request) -> tuple[Kind, str]:
         subject = self.subjects.get(req.subject)
         assert subject is not None
-        from veil.governance.subjects import normalize
-
         return subject.kind, normalize(self.subjects.identifier(req.subject), subject.kind, self.region)
 
     @staticmethod
@@ -140,12 +139,21 @@ class Governor:
             out.update(str(r[c]) for r in rows.values() for c in cols if r.get(c) not in (None, ""))
         return out
 
-    def _locate(self, schema: SourceSchema, identities: list[Identity]) -> Found:
+    def locator(self, schema: SourceSchema) -> Locator:
+        """The locator of a source, with this governor's detector and phone region."""
+        return Locator(schema, self.detector, self.region)
+
+    def _read(self, schema: SourceSchema, work: Callable[..., T], *args: Any) -> T:
+        """``work(locator, connection, *args)`` on a read connection of the source; a database failure as the
+        source's error."""
         try:
             with schema.engine.connect() as conn:
-                return Locator(schema, self.detector, self.region).locate(conn, identities)
+                return work(self.locator(schema), conn, *args)
         except SQLAlchemyError as exc:
             raise schema.unreachable(exc) from None
+
+    def _locate(self, schema: SourceSchema, identities: list[Identity]) -> Found:
+        return self._read(schema, Locator.locate, identities)
 
     def _identities(self, sources: list[SourceSchema], req: Request) -> list[Identity]:
         """The subject's identifier and those found beside it in any source (an e-mail found on the row a phone
@@ -155,11 +163,7 @@ class Governor:
         while grew:
             grew = False
             for schema in sources:
-                try:
-                    with schema.engine.connect() as conn:
-                        more = Locator(schema, self.detector, self.region).expand(conn, known)
-                except SQLAlchemyError as exc:
-                    raise schema.unreachable(exc) from None
+                more = self._read(schema, Locator.expand, known)
                 if len(more) > len(known):
                     known, grew = more, True
         return known
@@ -256,7 +260,7 @@ class Governor:
         with self.sources() as sources:
             identities = self._saved_identities(req, sources)
             progress = self._per_source(
-                req, lambda s, conn: Eraser(s, Locator(s, self.detector, self.region)).erase(conn, identities), sources
+                req, lambda s, conn: Eraser(s, self.locator(s)).erase(conn, identities), sources
             )
             rescan = {s.name: self._locate(s, identities).counts() for s in sources}
         left = {s: c for s, c in rescan.items() if c}
@@ -301,7 +305,7 @@ class Governor:
                 self._refuse_taken(sources, identities, new)
             progress = self._per_source(
                 req,
-                lambda s, c: Eraser(s, Locator(s, self.detector, self.region)).rectify(c, identities, target, new),
+                lambda s, c: Eraser(s, self.locator(s)).rectify(c, identities, target, new),
                 sources,
             )
         result: dict[str, Any] = {"sources": {k: v.get("tables", {}) for k, v in progress["sources"].items()}}
@@ -318,8 +322,6 @@ class Governor:
     def _refuse_taken(self, sources: list[SourceSchema], identities: list[Identity], new: str) -> None:
         """A new e-mail or phone that already identifies someone else's rows is refused: after the change, that
         person's own requests would reach this subject's rows."""
-        from veil.governance.subjects import kind_of, normalize
-
         kind = kind_of(new)
         try:
             wanted: Identity = (kind, normalize(new, kind, self.region))
