@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, update
 from veil.errors import ConfigError, InputError
 from veil.governance.inventory import inventory
 from veil.governance.render import Document
-from veil.governance.subjects import now
+from veil.governance.subjects import event, now
 from veil.governance.taxonomy import is_high_risk
 from veil.storage.engine import write_tx
 from veil.storage.schema import breaches
@@ -113,7 +113,7 @@ class Breaches:
             raise ConfigError("the detection time needs a time zone (e.g. 2026-12-01T09:30+00:00)")
         facts = {**self._affected(affected), "description": description, "named": affected}
         bid = "brc_" + secrets.token_hex(6)
-        event = {"at": now(), "event": "opened", "by": actor, "note": description[:500]}
+        first = event("opened", actor, description[:500])
         row = {
             "id": bid,
             "title": title,
@@ -121,7 +121,7 @@ class Breaches:
             "detected": when.isoformat(timespec="seconds"),
             "authority_due": (when + timedelta(hours=AUTHORITY_HOURS)).isoformat(timespec="seconds"),
             "facts": json.dumps(facts, sort_keys=True),
-            "timeline": json.dumps([event]),
+            "timeline": json.dumps([first]),
         }
         with write_tx(self.vault.engine) as conn:
             conn.execute(insert(breaches).values(**row))
@@ -176,20 +176,20 @@ class Breaches:
             raise ConfigError("say what happened (--note)")
         facts = dict(b.facts)
         values: dict[str, Any] = {}
-        event = "update"
+        what = "update"
         if authority_notified:
-            values["authority_notified"], event = now(), "authority notified"
+            values["authority_notified"], what = now(), "authority notified"
         if subjects_notified:
-            facts["subjects_notified"], event = now(), "subjects notified"
+            facts["subjects_notified"], what = now(), "subjects notified"
         if no_subject_notice:
             facts["notify_subjects"], facts["no_subject_notice"] = False, no_subject_notice
         if close:
-            values["status"], values["closed"], event = "closed", now(), "closed"
-        timeline = [*b.timeline, {"at": now(), "event": event, "by": actor, "note": note[:2000]}]
+            values["status"], values["closed"], what = "closed", now(), "closed"
+        timeline = [*b.timeline, event(what, actor, note[:2000])]
         values.update(facts=json.dumps(facts, sort_keys=True), timeline=json.dumps(timeline))
         with write_tx(self.vault.engine) as conn:
             conn.execute(update(breaches).where(breaches.c.id == bid).values(**values))
-        self.vault.audit.append(actor, f"breach.{event.replace(' ', '_')}", breach=bid)
+        self.vault.audit.append(actor, f"breach.{what.replace(' ', '_')}", breach=bid)
         return self.get(bid)
 
     def notices(self, bid: str) -> dict[str, Document]:

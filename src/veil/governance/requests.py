@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import insert, select, update
 
 from veil.errors import ConfigError, InputError
-from veil.governance.subjects import now
+from veil.governance.subjects import event, now
 from veil.storage.engine import write_tx
 from veil.storage.schema import requests
 from veil.vault import Vault
@@ -98,7 +98,7 @@ class Requests:
         start = received or datetime.now(UTC)
         rid = "dsr_" + secrets.token_hex(8)
         stamp = start.isoformat(timespec="seconds")
-        event = {"at": now(), "event": "received", "by": actor, "note": channel}
+        first = event("received", actor, channel)
         row = {
             "id": rid,
             "subject": subject,
@@ -110,7 +110,7 @@ class Requests:
             "updated": now(),
             "params": self._seal(rid, params) if params else None,
             "progress": "{}",
-            "timeline": json.dumps([event]),
+            "timeline": json.dumps([first]),
             "result": "{}",
         }
         with write_tx(self.vault.engine) as conn:
@@ -170,7 +170,7 @@ class Requests:
             if allowed is not None and row.status not in allowed:
                 raise ConfigError(f"request {rid} is {row.status}: it cannot become {status}")
             timeline = json.loads(row.timeline)
-            timeline.append({"at": now(), "event": status, "by": actor, "note": note})
+            timeline.append(event(status, actor, note))
             values: dict[str, Any] = {"status": status, "updated": now(), "timeline": json.dumps(timeline)}
             if progress is not None:
                 values["progress"] = json.dumps(progress, sort_keys=True)

@@ -30,6 +30,11 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def event(name: str, by: str, note: str = "") -> dict[str, str]:
+    """One entry of a request's or a breach's timeline."""
+    return {"at": now(), "event": name, "by": by, "note": note}
+
+
 def kind_of(identifier: str) -> Kind:
     """What an identifier is: an e-mail (has an @), a phone number (parses as one), else an id."""
     text = identifier.strip()
