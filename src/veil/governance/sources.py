@@ -202,10 +202,8 @@ class SourceSchema:
                 self.tables[tname].identity[cname] = "any"
 
     def _data_map(self, detector: Detector | None, base: Path | None) -> dict[str, Any]:
-        if self.source.datamap:
-            path = Path(self.source.datamap)
-            if not path.is_absolute() and base is not None:
-                path = base / path
+        path = self.source.datamap_path(base)
+        if path is not None:
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
             except FileNotFoundError:

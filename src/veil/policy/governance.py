@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -149,6 +150,13 @@ class Source(BaseModel):
         for ref in v:
             parse_reference(ref)
         return v
+
+    def datamap_path(self, base: Path | None) -> Path | None:
+        """The saved data map's file, a relative path taken from the policy's folder ``base``."""
+        if not self.datamap:
+            return None
+        path = Path(self.datamap)
+        return base / path if base is not None and not path.is_absolute() else path
 
     def erasure(self, table: str) -> TableErasure:
         got = self.erase.get(table, "delete")

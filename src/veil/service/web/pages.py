@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from veil.service.state import State
 from veil.storage.schema import audit, breaches
+from veil.textio_out import atomic_output
 
 _MAPS: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -20,12 +21,8 @@ def data_maps(st: State) -> list[tuple[str, dict[str, Any]]]:
     """The saved data map of each governance source (``datamap:``), re-read when its file changes."""
     out = []
     for name, source in st.policy.governance.sources.items():
-        path = scanned_path(st, name)
-        if source.datamap:
-            path = Path(source.datamap)
-            if not path.is_absolute() and st.base is not None:
-                path = st.base / path
-        elif not path.exists():
+        path = source.datamap_path(st.base) or scanned_path(st, name)
+        if not source.datamap and not path.exists():
             out.append((name, {"tables": {}, "note": "not scanned yet"}))
             continue
         try:
@@ -55,9 +52,8 @@ def scan_source(st: State, source: str) -> None:
                              sample_rows=st.policy.tables.sample_rows)  # fmt: skip
     path = scanned_path(st, source)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data_map.to_dict()), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_output(str(path), overwrite=True) as fh:
+        fh.write(json.dumps(data_map.to_dict()))
 
 
 def map_summary(maps: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
