@@ -52,13 +52,17 @@ class Operator:
 
     def code(self) -> str:
         """A code Veil has not seen yet: the server takes the steps before, at and after now, each once and in
-        order, so up to three logins fit in one 30 s step; a fourth waits for the next one."""
+        order, so up to three logins fit in one 30 s step; a fourth waits for the next one. Near the end of a step the
+        step before is skipped (the server's window may move on before the request arrives)."""
         import time
 
         assert self.totp is not None
         while True:
-            now = int(time.time() // 30)
-            step = max(now - 1, self._last + 1)
+            t = time.time()
+            now = int(t // 30)
+            # The step before now is taken only while the server cannot move past it before the code arrives.
+            earliest = now - 1 if t - now * 30 < 25 else now
+            step = max(earliest, self._last + 1)
             if step <= now + 1:
                 self._last = step
                 return str(self.totp.at(step * 30))
