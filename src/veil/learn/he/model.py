@@ -18,42 +18,9 @@ from typing import Any
 import numpy as np
 
 from veil.errors import InputError
+from veil.learn.encoding import Encoder
 
-
-@dataclass
-class Encoder:
-    numeric: dict[str, tuple[float, float]]  # column -> (mean, deviation)
-    categorical: dict[str, list[str]]  # column -> categories seen in training
-
-    @property
-    def names(self) -> list[str]:
-        return [*self.numeric, *(f"{c}={v}" for c, vs in self.categorical.items() for v in vs)]
-
-    @classmethod
-    def fit(cls, frame: Any, numeric: list[str], categorical: list[str]) -> Encoder:
-        import polars as pl
-
-        stats = {}
-        for c in numeric:
-            col = frame[c].cast(pl.Float64, strict=False)
-            stats[c] = (float(col.mean() or 0.0), float(col.std() or 1.0) or 1.0)
-        cats = {c: sorted(str(v) for v in frame[c].drop_nulls().unique().to_list()) for c in categorical}
-        return cls(stats, cats)
-
-    def transform(self, frame: Any) -> np.ndarray:
-        import polars as pl
-
-        missing = [c for c in [*self.numeric, *self.categorical] if c not in frame.columns]
-        if missing:
-            raise InputError(f"the table lacks the model's column(s): {', '.join(missing)}")
-        parts = []
-        for c, (mean, std) in self.numeric.items():
-            col = frame[c].cast(pl.Float64, strict=False).fill_null(mean).to_numpy()
-            parts.append(((col - mean) / std)[:, None])
-        for c, values in self.categorical.items():
-            col = np.asarray(frame[c].cast(pl.Utf8).fill_null("").to_list(), dtype=object)
-            parts.append(np.stack([(col == v).astype(np.float64) for v in values], axis=1))
-        return np.concatenate(parts, axis=1) if parts else np.zeros((frame.height, 0))
+__all__ = ["Encoder", "LinearModel", "fit_poly", "train"]
 
 
 @dataclass
