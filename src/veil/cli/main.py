@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from veil.cli import access, anonymize, dp, governance, guard, he, keys, privacy, records, scan, serve, tables
+from veil.cli import access, anonymize, dp, fl, governance, guard, he, keys, privacy, records, scan, serve, tables
 from veil.errors import InputError, OutputError, VaultError, VeilError
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ app.add_typer(records.breach_app, name="breach")
 app.add_typer(records.retention_app, name="retention")
 app.command("serve")(serve.serve)
 app.add_typer(he.he_app, name="he")
+app.add_typer(fl.fl_app, name="fl")
 
 err = Console(stderr=True)
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 from flwr.app import Context, Message
+from flwr.app.message_type import MessageType
 from flwr.client import NumPyClient
 from flwr.client.mod import fixedclipping_mod, secaggplus_mod
 from flwr.clientapp import ClientApp
 from flwr.clientapp.typing import ClientAppCallable
-from flwr.app.message_type import MessageType
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS
 from flwr.compat.common import recorddict_compat as compat
 
@@ -29,7 +29,7 @@ from veil.learn.fl.spec import RunSettings
 CLIPPING_KEY = "clipping_norm"  # Flower's key for the client-side clipping norm
 
 
-class VeilClient(NumPyClient):  # type: ignore[misc]
+class VeilClient(NumPyClient):
     def __init__(self, data: ClientData, settings: RunSettings, node: dict[str, Any]) -> None:
         self.data = data
         self.settings = settings

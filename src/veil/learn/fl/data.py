@@ -37,8 +37,39 @@ def load_client(data: str, policy: str | None, purpose: str | None, spec: Featur
     Cached per process for the same file, policy, purpose and spec (a ClientApp answers every round)."""
     key = _cache_key(data, policy, purpose, spec)
     if key not in _CACHE:
-        _CACHE[key] = _prepare(data, policy, purpose, spec, test_fraction, vault)
+        _CACHE[key] = _cached(key) or _store(key, _prepare(data, policy, purpose, spec, test_fraction, vault))
     return _CACHE[key]
+
+
+def _cache_file(key: str) -> Path:
+    from veil.storage.engine import veil_home
+
+    return veil_home() / "fl-cache" / f"{key[:32]}.npz"
+
+
+def _cached(key: str) -> ClientData | None:
+    """Flower starts a ClientApp process per message: the prepared arrays are kept in the client's own Veil home
+    (mode 0600) so a round does not re-read and re-anonymize the partition."""
+    path = _cache_file(key)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return ClientData(z["x_train"], z["y_train"], z["x_test"], z["y_test"], [str(c) for c in z["dropped"]])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _store(key: str, data: ClientData) -> ClientData:
+    import os
+
+    path = _cache_file(key)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test,
+                 dropped=np.asarray(data.dropped, dtype=str))  # fmt: skip
+    os.replace(tmp, path)
+    return data
 
 
 def _cache_key(data: str, policy: str | None, purpose: str | None, spec: FeatureSpec) -> str:
@@ -70,16 +101,12 @@ def _prepare(data: str, policy_path: str | None, purpose: str | None, spec: Feat
 
 
 def _read(data: str) -> Any:
-    import polars as pl
+    from veil.tabular.frames import locate, read_frame
 
-    from veil.tabular.location import parse_location
-    from veil.tabular.readers import TableReader
-
-    with TableReader(parse_location(data)) as reader:
-        batches = list(reader.batches())
-    if not batches:
+    frame = read_frame(locate(data))
+    if frame.height == 0:
         raise InputError("the client's partition is empty")
-    return pl.concat(batches, how="vertical_relaxed")
+    return frame
 
 
 def _apply_policy(frame: Any, policy_path: str, purpose: str | None, vault: str | None,

@@ -178,12 +178,12 @@ class LocalDeployment:
 
 
 def submit(app: Path, connection: str, settings: RunSettings, home: Path, env: dict[str, str],
-           timeout: float) -> subprocess.Popen[bytes]:  # fmt: skip
+           timeout: float, *, stream: bool = True) -> subprocess.Popen[bytes]:  # fmt: skip
     import tomli_w
 
     overrides = home / "run-config.toml"
     overrides.write_text(tomli_w.dumps(settings.to_run_config()))
     log = (home / "flwr-run.log").open("ab")
     argv = [str(Path(sys.executable).with_name("flwr")), "run", str(app), connection, "--run-config", str(overrides),
-            "--stream"]  # fmt: skip
+            *(["--stream"] if stream else [])]  # fmt: skip
     return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=home, start_new_session=True)

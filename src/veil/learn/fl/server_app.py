@@ -97,7 +97,7 @@ def _weighted(metrics: list[tuple[int, Metrics]]) -> Metrics:
     for key in ("accuracy",):
         values = [(n, m[key]) for n, m in metrics if key in m]
         if values:
-            out[key] = sum(n * float(v) for n, v in values) / sum(n for n, _ in values)  # type: ignore[arg-type]
+            out[key] = sum(n * float(v) for n, v in values) / sum(n for n, _ in values)  # type: ignore[arg-type,unused-ignore]
     return out
 
 

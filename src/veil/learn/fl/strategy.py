@@ -21,7 +21,7 @@ from veil.learn.fl.accounting import DpPlan
 from veil.learn.fl.report import RunReport
 
 
-class LedgerStrategy(Strategy):  # type: ignore[misc]
+class LedgerStrategy(Strategy):
     def __init__(self, inner: Strategy, plan: DpPlan, report: RunReport, *, ledger: Any = None,
                  audit: Any = None) -> None:  # fmt: skip
         self.inner = inner
