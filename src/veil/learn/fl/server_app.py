@@ -15,12 +15,13 @@ from flwr.app import Context
 from flwr.common import Metrics, ndarrays_to_parameters
 from flwr.server import LegacyContext, ServerConfig
 from flwr.server.strategy import DifferentialPrivacyClientSideFixedClipping, FedAvg, Strategy
-from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+from flwr.server.workflow import DefaultWorkflow
 from flwr.serverapp import Grid, ServerApp
 
 from veil.errors import BudgetExceeded, VeilError
 from veil.learn.fl import linear
 from veil.learn.fl.report import RunReport
+from veil.learn.fl.secagg import TolerantSecAggPlus
 from veil.learn.fl.spec import FeatureSpec, RunSettings
 from veil.learn.fl.strategy import LedgerStrategy
 
@@ -117,7 +118,7 @@ def _strategy(settings: RunSettings, spec: FeatureSpec) -> Strategy:
 def _workflow(settings: RunSettings) -> DefaultWorkflow:
     if not settings.secagg:
         return DefaultWorkflow()
-    secagg = SecAggPlusWorkflow(num_shares=settings.clients, reconstruction_threshold=settings.secagg_threshold,
-                                max_weight=1.0, clipping_range=SECAGG_CLIPPING_RANGE,
-                                timeout=settings.round_timeout)  # fmt: skip
+    secagg = TolerantSecAggPlus(num_shares=settings.clients, reconstruction_threshold=settings.secagg_threshold,
+                               max_weight=1.0, clipping_range=SECAGG_CLIPPING_RANGE,
+                               timeout=settings.round_timeout)  # fmt: skip
     return DefaultWorkflow(fit_workflow=secagg)

@@ -80,7 +80,7 @@ class LedgerStrategy(Strategy):
         aggregated, metrics = self.inner.aggregate_fit(server_round, results, failures)
         row = self.report.row(server_round)
         row.clients = len(results)
-        row.dropped = max(self._sampled.get(server_round, 0) - len(results), len(failures))
+        row.dropped = max(self._sampled.get(server_round, 0) - len(results), 0)
         row.status = "done" if aggregated is not None else "no-update"
         if aggregated is not None:
             self.parameters = aggregated
@@ -90,8 +90,12 @@ class LedgerStrategy(Strategy):
 
     def configure_evaluate(self, server_round: int, parameters: Parameters,
                            client_manager: ClientManager) -> list[tuple[ClientProxy, EvaluateIns]]:  # fmt: skip
-        if self.report.row(server_round).status == "refused":
+        row = self.report.row(server_round)
+        if row.status == "refused":
             return []
+        if row.status == "running":  # the fit stage ended without an aggregate (SecAgg+ halted: too few left)
+            row.status, row.dropped = "no-update", self._sampled.get(server_round, 0)
+            self._audit(server_round)
         fits: list[tuple[ClientProxy, EvaluateIns]] = self.inner.configure_evaluate(server_round, parameters,
                                                                                     client_manager)  # fmt: skip
         return fits
