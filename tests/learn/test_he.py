@@ -158,3 +158,29 @@ def test_the_service_scores_encrypted_records(model: LinearModel, adult: tuple, 
             assert secret.status_code == 400 and "secret key" in secret.json()["error"]["message"]
     finally:
         os.environ.pop("VEIL_MASTER_KEY", None)
+
+
+def test_a_small_mlp_scores_encrypted_as_in_the_clear(tmp_path: Path) -> None:
+    from veil.learn.he.mlp import MLP_PARAMS, MlpModel, train_mlp
+    from veil.learn.he.model import load_model
+
+    df = pl.read_csv(ADULT, separator=";").with_columns(pl.col("age").cast(pl.Float64, strict=False))
+    model = train_mlp(df[:4000], "salary-class", ">50K", ["age"], hidden=4)
+    model.save(tmp_path / "mlp.json")
+    loaded = load_model(tmp_path / "mlp.json")
+    assert isinstance(loaded, MlpModel) and np.array_equal(loaded.w1, model.w1)
+    x = model.encoder.transform(df[4000:4300])
+    truth = np.asarray(df[4000:4300]["salary-class"].to_list()) == ">50K"
+    assert np.mean((model.predict_proba(x) > 0.5) == truth) > 0.78
+    keys = make_keys(MLP_PARAMS)
+    got = decrypt(keys, score(keys.public, model, encrypt(keys, x, slots=MLP_PARAMS.slots)[0]))
+    assert np.array_equal(got > 0.5, model.predict_proba(x) > 0.5)
+    assert np.max(np.abs(got - model.poly_proba(x))) < 1e-3
+    small = make_keys(CkksParams())  # three levels: too few for the MLP's five
+    with pytest.raises(InputError, match="too few levels.*--poly 16384"):
+        score(small.public, model, encrypt(small, x[:5])[0])
+    doc = model.to_dict()
+    doc["w2"] = doc["w2"][:-1]
+    (tmp_path / "bad.json").write_text(__import__("json").dumps(doc))
+    with pytest.raises(InputError, match="shapes"):
+        load_model(tmp_path / "bad.json")

@@ -80,22 +80,28 @@ def train_cmd(
     positive: Annotated[str, typer.Option(help="The label value that is class 1.")],
     out: Annotated[str, typer.Option("--out", help="Model file (JSON).")],
     numeric: Annotated[str, typer.Option(help="Numeric columns (others are one-hot).")] = "",
+    hidden: Annotated[int, typer.Option("--hidden", help="An MLP with this many square-activated hidden units "
+                                        "(0: logistic regression). Its keys: --poly 16384 --moduli "
+                                        "60,40,40,40,40,40,60 --scale 40.")] = 0,
     sep: DelimiterOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Train the logistic regression in the clear (the model owner's side)."""
+    """Train the model in the clear (the model owner's side): logistic regression, or a small MLP."""
     import numpy as np
 
+    from veil.learn.he.mlp import train_mlp
     from veil.learn.he.model import train
     from veil.tabular.frames import locate, read_frame
 
     frame = read_frame(locate(table, None, sep, None))
-    model = train(frame, label, positive, [c.strip() for c in numeric.split(",") if c.strip()])
+    columns = [c.strip() for c in numeric.split(",") if c.strip()]
+    model = train_mlp(frame, label, positive, columns, hidden) if hidden else train(frame, label, positive, columns)
     x = model.encoder.transform(frame)
     truth = np.asarray(frame[label].cast(str).to_list()) == positive
     acc = float(np.mean((model.predict_proba(x) > 0.5) == truth))
     _write_json(model.to_dict(), out, overwrite)
-    err.print(f"{len(model.weights)} features, training accuracy {acc:.4f}, logit radius {model.radius:.2f}")
+    err.print(f"{len(model.weights)} features, training accuracy {acc:.4f}, logit radius {model.radius:.2f}, "
+              f"circuit depth {model.depth}")
 
 
 @he_app.command("encrypt")
@@ -108,12 +114,12 @@ def encrypt_cmd(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Encode and encrypt records, one ciphertext per feature with the records packed in its slots."""
-    from veil.learn.he.model import LinearModel
+    from veil.learn.he.model import load_model
     from veil.learn.he.params import Keys
     from veil.learn.he.scoring import encrypt
     from veil.tabular.frames import locate, read_frame
 
-    m = LinearModel.load(model)
+    m = load_model(model)
     batches = encrypt(Keys.from_bytes(_read(context)), m.encoder.transform(read_frame(locate(table, None, sep, None))))
     _write_json({"batches": [b.to_dict() for b in batches]}, out, overwrite)
     err.print(f"{sum(b.rows for b in batches):,} records in {len(batches)} batch(es)")
@@ -129,12 +135,12 @@ def score_cmd(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Score encrypted records without decrypting them (the server's side); audited."""
-    from veil.learn.he.model import LinearModel
+    from veil.learn.he.model import load_model
     from veil.learn.he.params import load_context
     from veil.learn.he.scoring import EncryptedBatch, score
     from veil.vault import Vault
 
-    m = LinearModel.load(model)
+    m = load_model(model)
     pub = _read(public)
     ctx = load_context(pub, server=True)
     items = _listed(batches, "batches", "veil he encrypt")

@@ -34,7 +34,7 @@ _CACHE: dict[str, ClientData] = {}
 def load_client(data: str, policy: str | None, purpose: str | None, spec: FeatureSpec, *,
                 test_fraction: float = 0.2, vault: str | None = None) -> ClientData:  # fmt: skip
     """The partition at ``data`` (a file or DB URL as ``veil anonymize-table`` reads), prepared for ``spec``.
-    Cached per process for the same file, policy, purpose and spec (a ClientApp answers every round)."""
+    Cached for the same file, policy, purpose and spec (a ClientApp answers every round)."""
     key = _cache_key(data, policy, purpose, spec)
     if key not in _CACHE:
         _CACHE[key] = _cached(key) or _store(key, _prepare(data, policy, purpose, spec, test_fraction, vault))
@@ -80,12 +80,27 @@ def _cache_key(data: str, policy: str | None, purpose: str | None, spec: Feature
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def check_client(data: str, policy: str | None, purpose: str | None, spec: FeatureSpec) -> None:
+    """What ``load_client`` would refuse, found without any vault, cache or audit record of the caller's: the policy
+    runs against a throwaway vault with a throwaway key."""
+    import secrets
+    import tempfile
+
+    from veil.vault.keys import MasterKey
+    from veil.vault.vault import Vault
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Vault(f"sqlite:///{tmp}/check.db", master_key=MasterKey(secrets.token_bytes(32), "check"))
+        _prepare(data, policy, purpose, spec, 0.2, scratch, audit=False)
+        scratch.engine.dispose()
+
+
 def _prepare(data: str, policy_path: str | None, purpose: str | None, spec: FeatureSpec,
-             test_fraction: float, vault: str | None) -> ClientData:  # fmt: skip
+             test_fraction: float, vault: Any, *, audit: bool = True) -> ClientData:  # fmt: skip
     frame = _read(data)
     dropped: list[str] = []
     if policy_path:
-        frame, dropped = _apply_policy(frame, policy_path, purpose, vault, data)
+        frame, dropped = _apply_policy(frame, policy_path, purpose, vault, data, audit)
     missing = [c for c in spec.columns if c not in frame.columns]
     if missing:
         because = " (the client's policy removed it for this purpose)" if set(missing) & set(dropped) else ""
@@ -109,8 +124,8 @@ def _read(data: str) -> Any:
     return frame
 
 
-def _apply_policy(frame: Any, policy_path: str, purpose: str | None, vault: str | None,
-                  data: str) -> tuple[Any, list[str]]:  # fmt: skip
+def _apply_policy(frame: Any, policy_path: str, purpose: str | None, vault: Any, data: str,
+                  audit: bool) -> tuple[Any, list[str]]:  # fmt: skip
     from veil.anonymizer import Anonymizer
     from veil.detect.columns import ColumnClassifier
     from veil.policy.loader import load_policy
@@ -121,11 +136,12 @@ def _apply_policy(frame: Any, policy_path: str, purpose: str | None, vault: str 
     policy = load_policy(policy_path)
     if purpose is not None:
         policy.purpose(purpose)  # an unknown purpose is named before any work
-    anonymizer = Anonymizer(policy, vault=Vault(vault) if vault else None)
+    anonymizer = Anonymizer(policy, vault=Vault(vault) if isinstance(vault, str) else vault)
     profiles = profile_frame(frame.head(policy.tables.sample_rows), ColumnClassifier(anonymizer.detector))
     actions = plan_columns(policy, profiles, purpose)
     out = TablePipeline(anonymizer, actions, purpose).apply(frame)
-    anonymizer.vault.audit.append("fl-client", "fl-prepare", scope=policy.scope, purpose=purpose or "",
-                                  source=data, rows=frame.height,
-                                  columns={a.column: a.summary for a in actions})  # fmt: skip
+    if audit:
+        anonymizer.vault.audit.append("fl-client", "fl-prepare", scope=policy.scope, purpose=purpose or "",
+                                      source=data, rows=frame.height,
+                                      columns={a.column: a.summary for a in actions})  # fmt: skip
     return out, [a.column for a in actions if a.kind == "drop"]

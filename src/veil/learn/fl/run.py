@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from veil.errors import ConfigError, InputError
-from veil.learn.fl.data import load_client
+from veil.learn.fl.data import check_client
 from veil.learn.fl.report import load_report
 from veil.learn.fl.runtime import DeploymentError, LocalDeployment
 from veil.learn.fl.spec import RunSettings
@@ -45,7 +45,7 @@ def preflight(partitions: list[str], settings: RunSettings, policy: str | None, 
     spec = settings.feature_spec()
     for i, data in enumerate(partitions):
         try:
-            load_client(data, policy, purpose, spec)
+            check_client(data, policy, purpose, spec)
         except InputError as exc:
             raise InputError(f"client {i} ({Path(data).name}): {exc.message}") from None
 

@@ -20,7 +20,7 @@ import numpy as np
 from veil.errors import InputError
 from veil.learn.encoding import Encoder
 
-__all__ = ["Encoder", "LinearModel", "fit_poly", "train"]
+__all__ = ["Encoder", "LinearModel", "fit_poly", "load_model", "train"]
 
 
 @dataclass
@@ -30,6 +30,7 @@ class LinearModel:
     bias: float
     radius: float  # R: logits are scaled into [-1, 1] by it
     poly: tuple[float, float, float]  # (c0, c1, c3) of sigmoid(R t)
+    depth = 3  # rescalings the encrypted circuit needs
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         out: np.ndarray = x @ self.weights + self.bias
@@ -71,6 +72,22 @@ class LinearModel:
             return cls.from_dict(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             raise InputError(f"{path}: not a readable model file") from None
+
+
+def load_model(path: Path) -> Any:
+    """A logistic regression or an MLP, by the file's ``kind``."""
+    from veil.learn.he.mlp import KIND, MlpModel
+
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise InputError(f"{path}: not a readable model file") from None
+    if isinstance(doc, dict) and doc.get("kind") == KIND:
+        return MlpModel.from_dict(doc)
+    try:
+        return LinearModel.from_dict(doc)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise InputError(f"{path}: not a readable model file") from None
 
 
 def fit_poly(radius: float) -> tuple[float, float, float]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from veil.errors import InputError
+from veil.learn.he.mlp import MlpModel
 from veil.learn.he.model import LinearModel
 from veil.learn.he.params import Keys, b64, fingerprint, load_context, tenseal, unb64
 
@@ -57,7 +58,7 @@ class EncryptedScores:
             raise InputError("not encrypted scores (context_id, rows, scores)") from None
 
 
-def model_id(model: LinearModel) -> str:
+def model_id(model: LinearModel | MlpModel) -> str:
     return hashlib.sha256(json.dumps(model.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -74,8 +75,8 @@ def encrypt(keys: Keys, x: np.ndarray, slots: int = 4096) -> list[EncryptedBatch
     return out
 
 
-def score(public: bytes, model: LinearModel, batch: EncryptedBatch, *, audit: Any = None, actor: str = "local",
-          ctx: Any = None) -> EncryptedScores:  # fmt: skip
+def score(public: bytes, model: LinearModel | MlpModel, batch: EncryptedBatch, *, audit: Any = None,
+          actor: str = "local", ctx: Any = None) -> EncryptedScores:  # fmt: skip
     """The server's side: scores computed on ciphertexts (no secret key anywhere on this side)."""
     ts = tenseal()
     if batch.context_id != fingerprint(public):
@@ -83,25 +84,54 @@ def score(public: bytes, model: LinearModel, batch: EncryptedBatch, *, audit: An
     if len(batch.columns) != len(model.weights):
         raise InputError(f"the batch has {len(batch.columns)} feature columns, the model {len(model.weights)}")
     context = ctx if ctx is not None else load_context(public, server=True)
-    r = model.radius
-    t = None
-    for col, w in zip(batch.columns, model.weights, strict=True):
-        if w == 0:
-            continue
-        try:
-            v = ts.ckks_vector_from(context, col)
-        except Exception:
-            raise InputError("a ciphertext cannot be read under this context") from None
-        term = v * float(w / r)
-        t = term if t is None else t + term
-    if t is None:
-        raise InputError("the model has no weights")
-    t = t + model.bias / r
-    c0, c1, c3 = model.poly
-    out = (t * c3) * (t * t) + t * c1 + c0
+    try:
+        vecs = [ts.ckks_vector_from(context, col) for col in batch.columns]
+    except Exception:
+        raise InputError("a ciphertext cannot be read under this context") from None
+    try:
+        t = _mlp_logit(model, vecs) if isinstance(model, MlpModel) else _linear_logit(model, vecs)
+        c0, c1, c3 = model.poly
+        out = (t * c3) * (t * t) + t * c1 + c0
+    except ValueError:
+        raise InputError(f"the context has too few levels for this model (depth {model.depth}); "
+                         f"make keys with: veil he keys {_KEYS_HINT[model.depth]}") from None
     if audit is not None:
         audit.append(actor, "he.score", records=batch.rows, context=batch.context_id, model=model_id(model))
     return EncryptedScores(batch.context_id, batch.rows, out.serialize())
+
+
+_KEYS_HINT = {3: "(the defaults)", 5: "--poly 16384 --moduli 60,40,40,40,40,40,60 --scale 40"}
+
+
+def _linear_logit(model: LinearModel, vecs: list[Any]) -> Any:
+    """w.x / R + b / R: one rescaling."""
+    r, t = model.radius, None
+    for v, w in zip(vecs, model.weights, strict=True):
+        if w != 0:
+            term = v * float(w / r)
+            t = term if t is None else t + term
+    if t is None:
+        raise InputError("the model has no weights")
+    return t + model.bias / r
+
+
+def _mlp_logit(model: MlpModel, vecs: list[Any]) -> Any:
+    """((x W1 + b1)^2) . w2 / R + b2 / R: three rescalings."""
+    r, t = model.radius, None
+    for j in range(model.w1.shape[1]):
+        a = None
+        for v, w in zip(vecs, model.w1[:, j], strict=True):
+            if w != 0:
+                term = v * float(w)
+                a = term if a is None else a + term
+        if a is None:
+            continue
+        a = a + float(model.b1[j])
+        term = (a * a) * float(model.w2[j] / r)
+        t = term if t is None else t + term
+    if t is None:
+        raise InputError("the model has no weights")
+    return t + model.b2 / r
 
 
 def decrypt(keys: Keys, scores: EncryptedScores) -> np.ndarray:

@@ -23,14 +23,14 @@ class ScoreIn(BaseModel):
 
 @router.post("/score")
 async def score(body: ScoreIn, st: StateDep, who: PrincipalDep) -> dict[str, Any]:
-    from veil.learn.he.model import LinearModel
+    from veil.learn.he.model import load_model
     from veil.learn.he.params import load_context, unb64
     from veil.learn.he.scoring import EncryptedBatch
     from veil.learn.he.scoring import score as run
 
     if st.settings.he_model is None:
         raise ConfigError("this service has no encrypted-inference model (veil serve --he-model FILE)")
-    model = LinearModel.load(st.settings.he_model)
+    model = load_model(st.settings.he_model)
     public = unb64(body.context)
 
     def work() -> list[dict[str, Any]]:
