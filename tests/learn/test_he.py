@@ -177,10 +177,30 @@ def test_a_small_mlp_scores_encrypted_as_in_the_clear(tmp_path: Path) -> None:
     assert np.array_equal(got > 0.5, model.predict_proba(x) > 0.5)
     assert np.max(np.abs(got - model.poly_proba(x))) < 1e-3
     small = make_keys(CkksParams())  # three levels: too few for the MLP's five
-    with pytest.raises(InputError, match="too few levels.*--poly 16384"):
+    with pytest.raises(InputError, match=r"too few levels.*--poly 16384"):
         score(small.public, model, encrypt(small, x[:5])[0])
     doc = model.to_dict()
     doc["w2"] = doc["w2"][:-1]
     (tmp_path / "bad.json").write_text(__import__("json").dumps(doc))
     with pytest.raises(InputError, match="shapes"):
         load_model(tmp_path / "bad.json")
+
+
+def test_one_record_per_ciphertext_with_rotation_keys(model: LinearModel, adult: tuple[pl.DataFrame, pl.DataFrame],
+                                                      client: Keys) -> None:  # fmt: skip
+    x = model.encoder.transform(adult[1][:70])
+    with pytest.raises(InputError, match="--rotations"):
+        encrypt(client, x[:1], layout="rows")  # the default keys have no rotation keys
+    keys = make_keys(rotations=True)
+    batches = encrypt(keys, x, layout="rows")
+    assert [b.rows for b in batches] == [64, 6] and all(b.layout == "rows" for b in batches)
+    wire = [EncryptedBatch.from_dict(b.to_dict()) for b in batches]
+    scores = [score(keys.public, model, b) for b in wire]
+    got = np.concatenate([decrypt(keys, type(s).from_dict(s.to_dict())) for s in scores])
+    assert np.array_equal(got > 0.5, model.predict_proba(x) > 0.5)
+    assert np.max(np.abs(got - model.poly_proba(x))) < 1e-3
+    with pytest.raises(InputError, match="rotation keys"):
+        score(client.public, model, EncryptedBatch(client.id, 1, batches[0].columns[:1], "rows"))
+    bad = batches[0].to_dict() | {"layout": "diagonal"}
+    with pytest.raises(InputError, match="layout"):
+        EncryptedBatch.from_dict(bad)

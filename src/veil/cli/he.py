@@ -53,6 +53,8 @@ def keys(
     poly: Annotated[int, typer.Option(help="Poly modulus degree.")] = 8192,
     moduli: Annotated[str, typer.Option(help="Coefficient modulus bit sizes.")] = "40,30,30,30,40",
     scale: Annotated[int, typer.Option(help="Scale bits (the middle primes' size).")] = 30,
+    rotations: Annotated[bool, typer.Option("--rotations", help="Add rotation (Galois) keys to the public context: "
+                                            "needed by encrypt --layout rows (fast for a few records).")] = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Make a client's CKKS keys (parameters checked for 128-bit security and the scoring circuit's depth)."""
@@ -65,7 +67,7 @@ def keys(
     params = CkksParams(poly, sizes, scale)
     for path in (out, public):
         check_target(path, overwrite=overwrite)
-    made = make_keys(params)
+    made = make_keys(params, rotations=rotations)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(made.to_bytes())
@@ -110,17 +112,21 @@ def encrypt_cmd(
     model: Annotated[Path, typer.Option(help="Model file (its encoder).")],
     context: Annotated[Path, typer.Option(help="The client's context (with its secret key).")],
     out: Annotated[str, typer.Option("--out", help="Encrypted batches (JSON).")],
+    layout: Annotated[str, typer.Option("--layout", help="columns: one ciphertext per feature, thousands of "
+                                        "records in its slots; rows: one ciphertext per record (keys --rotations; "
+                                        "the logistic regression).")] = "columns",
     sep: DelimiterOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Encode and encrypt records, one ciphertext per feature with the records packed in its slots."""
+    """Encode and encrypt records: packed by columns (throughput) or one record per ciphertext (latency)."""
     from veil.learn.he.model import load_model
     from veil.learn.he.params import Keys
     from veil.learn.he.scoring import encrypt
     from veil.tabular.frames import locate, read_frame
 
     m = load_model(model)
-    batches = encrypt(Keys.from_bytes(_read(context)), m.encoder.transform(read_frame(locate(table, None, sep, None))))
+    x = m.encoder.transform(read_frame(locate(table, None, sep, None)))
+    batches = encrypt(Keys.from_bytes(_read(context)), x, layout=layout)
     _write_json({"batches": [b.to_dict() for b in batches]}, out, overwrite)
     err.print(f"{sum(b.rows for b in batches):,} records in {len(batches)} batch(es)")
 

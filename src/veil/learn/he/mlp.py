@@ -18,7 +18,7 @@ import numpy as np
 
 from veil.errors import InputError
 from veil.learn.encoding import Encoder
-from veil.learn.he.model import fit_poly
+from veil.learn.he.model import Scored, fit_poly
 from veil.learn.he.params import CkksParams
 
 MLP_PARAMS = CkksParams(16384, (60, 40, 40, 40, 40, 40, 60), 40, levels_needed=5)
@@ -26,7 +26,7 @@ KIND = "veil-he-mlp"
 
 
 @dataclass
-class MlpModel:
+class MlpModel(Scored):
     encoder: Encoder
     w1: np.ndarray  # (features, hidden)
     b1: np.ndarray  # (hidden,)
@@ -42,16 +42,6 @@ class MlpModel:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         out: np.ndarray = ((x @ self.w1 + self.b1) ** 2) @ self.w2 + self.b2
-        return out
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        out: np.ndarray = 1.0 / (1.0 + np.exp(-self.logits(x)))
-        return out
-
-    def poly_proba(self, x: np.ndarray) -> np.ndarray:
-        t = self.logits(x) / self.radius
-        c0, c1, c3 = self.poly
-        out: np.ndarray = c0 + c1 * t + c3 * t**3
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,18 +23,14 @@ from veil.learn.encoding import Encoder
 __all__ = ["Encoder", "LinearModel", "fit_poly", "load_model", "train"]
 
 
-@dataclass
-class LinearModel:
-    encoder: Encoder
-    weights: np.ndarray
-    bias: float
-    radius: float  # R: logits are scaled into [-1, 1] by it
-    poly: tuple[float, float, float]  # (c0, c1, c3) of sigmoid(R t)
-    depth = 3  # rescalings the encrypted circuit needs
+class Scored:
+    """What the encrypted circuit approximates, given a model's ``logits``, ``radius`` and cubic ``poly``."""
+
+    radius: float
+    poly: tuple[float, float, float]
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        out: np.ndarray = x @ self.weights + self.bias
-        return out
+        raise NotImplementedError
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         out: np.ndarray = 1.0 / (1.0 + np.exp(-self.logits(x)))
@@ -45,6 +41,20 @@ class LinearModel:
         t = self.logits(x) / self.radius
         c0, c1, c3 = self.poly
         out: np.ndarray = c0 + c1 * t + c3 * t**3
+        return out
+
+
+@dataclass
+class LinearModel(Scored):
+    encoder: Encoder
+    weights: np.ndarray
+    bias: float
+    radius: float  # R: logits are scaled into [-1, 1] by it
+    poly: tuple[float, float, float]  # (c0, c1, c3) of sigmoid(R t)
+    depth = 3  # rescalings the encrypted circuit needs
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        out: np.ndarray = x @ self.weights + self.bias
         return out
 
     def to_dict(self) -> dict[str, Any]:

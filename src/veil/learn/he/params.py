@@ -108,15 +108,19 @@ class Keys:
 MAGIC = b"VEIL-HE-KEYS-1\n"
 
 
-def make_keys(params: CkksParams | None = None) -> Keys:
+def make_keys(params: CkksParams | None = None, *, rotations: bool = False) -> Keys:
+    """``rotations`` adds Galois keys to the public context (a larger file): the server can then score a record
+    packed in one ciphertext (an encrypted dot product), the fast way for a few records."""
     ctx = make_context(params)
+    if rotations:
+        ctx.generate_galois_keys()
     public = public_bytes(ctx)
     return Keys(ctx, public, fingerprint(public))
 
 
 def public_bytes(ctx: Any) -> bytes:
     """The context without its secret key: what the server gets."""
-    data: bytes = ctx.serialize(save_public_key=True, save_secret_key=False, save_galois_keys=False,
+    data: bytes = ctx.serialize(save_public_key=True, save_secret_key=False, save_galois_keys=ctx.has_galois_keys(),
                                 save_relin_keys=True)  # fmt: skip
     return data
 
