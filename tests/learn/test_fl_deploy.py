@@ -61,3 +61,41 @@ def test_rounds_go_on_without_a_bad_client_and_a_killed_node(tmp_path: Path, mon
     assert "lacks the model's column(s) occupation" in bad_log
     assert "Exec-managerial" not in bad_log  # the error names columns, never values
     assert len(report["model"]["weights"]) == spec.width
+
+
+def _three(tmp_path: Path) -> tuple[list[str], FeatureSpec]:
+    adult = pl.read_csv(ADULT, separator=";", infer_schema_length=0)
+    spec = FeatureSpec.fit(adult.drop("race", "native-country"), "salary-class", ">50K", ["age"])
+    parts = []
+    for i, part in enumerate(partition(adult, "workclass", 3)):
+        parts.append(str(tmp_path / f"part-{i}.csv"))
+        part.write_csv(parts[-1])
+    return parts, spec
+
+
+def test_client_level_dp_through_flowers_wrappers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEIL_HOME", str(tmp_path / "caller"))
+    parts, spec = _three(tmp_path)
+    vault_url = f"sqlite:///{tmp_path}/server.db"
+    Ledger.of(Vault(vault_url)).set_budget("adult-fl", 30.0, 1e-4)
+    plan = calibrate("client", 20.0, rounds=2, delta=1e-5)
+    settings = RunSettings(spec=spec.to_json(), dataset="adult-fl", rounds=2, mode="client", clip=0.5,
+                           noise_multiplier=plan.noise_multiplier, clients=3, min_clients=3)  # fmt: skip
+    report = run_local(parts, settings, home=tmp_path / "fl", vault_url=vault_url, policy=str(POLICY),
+                       purpose="income-model", timeout=600)  # fmt: skip
+    assert report["status"] == "done" and [r["clients"] for r in report["rounds"]] == [3, 3]
+    assert "client-side fixed clipping" in report["mechanism"]
+    assert sum(s.epsilon for s in Ledger.of(Vault(vault_url)).budget("adult-fl").spends) == pytest.approx(
+        plan.epsilon())
+    assert "fixedclipping_mod: parameters are clipped" in (tmp_path / "fl" / "supernode-0.log").read_text()
+
+
+def test_clients_refuse_to_send_an_update_without_secure_aggregation(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("VEIL_HOME", str(tmp_path / "caller"))
+    parts, spec = _three(tmp_path)
+    settings = RunSettings(spec=spec.to_json(), rounds=1, clients=3, min_clients=1, secagg=False, round_timeout=30)
+    report = run_local(parts, settings, home=tmp_path / "fl", vault_url=f"sqlite:///{tmp_path}/server.db",
+                       timeout=600)  # fmt: skip
+    assert report["rounds"][0]["status"] == "no-update" and report["rounds"][0]["clients"] == 0
+    assert "does not allow that (allow-plain)" in (tmp_path / "fl" / "supernode-0.log").read_text()
