@@ -130,3 +130,9 @@ class BudgetExceeded(PrivacyError):
     """A differentially private release would spend more than the remaining privacy budget."""
 
     code = "VEIL-630"
+
+
+class DeploymentError(VeilError):
+    """A federated deployment (SuperLink, SuperNodes, ``flwr run``) did not start, was not reachable or failed."""
+
+    code = "VEIL-700"

@@ -88,6 +88,7 @@ def test_client_level_dp_through_flowers_wrappers(tmp_path: Path, monkeypatch: p
     assert sum(s.epsilon for s in Ledger.of(Vault(vault_url)).budget("adult-fl").spends) == pytest.approx(
         plan.epsilon())
     assert "fixedclipping_mod: parameters are clipped" in (tmp_path / "fl" / "supernode-0.log").read_text()
+    assert not list((tmp_path / "fl").glob("supernode-*/fl-cache"))  # each client's prepared arrays are gone
 
 
 def test_clients_refuse_to_send_an_update_without_secure_aggregation(tmp_path: Path,

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from veil.errors import ConfigError, InputError
+from veil.errors import ConfigError, DeploymentError, InputError
 from veil.learn.fl.data import check_client
 from veil.learn.fl.report import load_report
-from veil.learn.fl.runtime import DeploymentError, LocalDeployment
+from veil.learn.fl.runtime import LocalDeployment
 from veil.learn.fl.spec import RunSettings
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,14 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from veil.errors import ConfigError, VeilError
+from veil.errors import ConfigError, DeploymentError
 from veil.learn.fl.spec import RunSettings
 
 CONNECTION = "veil-local"
-
-
-class DeploymentError(VeilError):
-    code = "VEIL-720"
+__all__ = ["CONNECTION", "DeploymentError", "LocalDeployment", "submit", "write_app"]
 
 
 def write_app(directory: Path) -> Path:
@@ -163,6 +161,7 @@ class LocalDeployment:
         return submit(write_app(self.home / "app"), CONNECTION, settings, self.home, self._base_env(), timeout)
 
     def stop(self) -> None:
+        """Every process stopped (SIGTERM, then SIGKILL after 10 s); each client's prepared arrays removed."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -175,6 +174,8 @@ class LocalDeployment:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+        for i in range(len(self.nodes)):
+            shutil.rmtree(self.home / f"supernode-{i}" / "fl-cache", ignore_errors=True)
 
 
 def submit(app: Path, connection: str, settings: RunSettings, home: Path, env: dict[str, str],
