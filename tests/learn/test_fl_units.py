@@ -136,11 +136,21 @@ def test_a_round_that_does_not_fit_asks_no_client(tmp_path: Path) -> None:
 
 def test_the_client_refuses_noise_below_its_own_limit(adult: pl.DataFrame, spec: FeatureSpec,
                                                       tmp_path: Path) -> None:  # fmt: skip
+    from flwr.app import RecordDict
+
     data = load_client_from(adult.head(500), spec, tmp_path)
     settings = RunSettings(spec=spec.to_json(), mode="client", noise_multiplier=0.3, rounds=5)
-    client = VeilClient(data, settings, {"max-epsilon": 3.0})
     with pytest.raises(ConfigError, match="max-epsilon"):
+        VeilClient(data, settings, {"max-epsilon": 3.0}, RecordDict()).fit(linear.init(spec.width), {})
+    # a server that says "round 1" every time: the client counts its own fits
+    settings = RunSettings(spec=spec.to_json(), mode="client", noise_multiplier=2.0, rounds=8)
+    limit = settings.plan.epsilon(3) + 1e-9
+    state = RecordDict()
+    client = VeilClient(data, settings, {"max-epsilon": limit}, state)
+    for _ in range(3):
         client.fit(linear.init(spec.width), {"server_round": 1})
+    with pytest.raises(ConfigError, match="fit number 4 of this run"):
+        VeilClient(data, settings, {"max-epsilon": limit}, state).fit(linear.init(spec.width), {"server_round": 1})
 
 
 def load_client_from(frame: pl.DataFrame, spec: FeatureSpec, tmp_path: Path, policy: Path | None = None) -> Any:

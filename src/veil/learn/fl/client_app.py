@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 import numpy as np
-from flwr.app import Context, Message
+from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.app.message_type import MessageType
 from flwr.client import NumPyClient
 from flwr.client.mod import fixedclipping_mod, secaggplus_mod
@@ -27,17 +27,19 @@ from veil.learn.fl.data import ClientData, load_client
 from veil.learn.fl.spec import RunSettings
 
 CLIPPING_KEY = "clipping_norm"  # Flower's key for the client-side clipping norm
+STATE_KEY = "veil-fl"
 
 
 class VeilClient(NumPyClient):
-    def __init__(self, data: ClientData, settings: RunSettings, node: dict[str, Any]) -> None:
+    def __init__(self, data: ClientData, settings: RunSettings, node: dict[str, Any], state: RecordDict) -> None:
         self.data = data
         self.settings = settings
         self.node = node
+        self.state = state  # Flower keeps it for this node across the run's messages
 
     def fit(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[list[np.ndarray], int, dict[str, Any]]:
         s, d = self.settings, self.data
-        self._check_budget(int(config.get("server_round", 1)))
+        self._check_budget(self._count_fit())
         if s.mode == "sample":
             params = linear.train_dpsgd(parameters, d.x_train, d.y_train, steps=s.local_steps,
                                         sample_rate=s.sample_rate, noise_multiplier=s.noise_multiplier, clip=s.clip,
@@ -55,15 +57,26 @@ class VeilClient(NumPyClient):
         loss, accuracy = linear.evaluate(parameters, self.data.x_test, self.data.y_test)
         return loss, len(self.data.y_test), {"accuracy": accuracy}
 
-    def _check_budget(self, server_round: int) -> None:
-        """The client's own limit: the run's epsilon after this round, by the same accountant as the server's."""
+    def _count_fit(self) -> int:
+        """How many times this client has trained in this run, this one included: counted by the client, not
+        taken from the server's round number (a server repeating "round 1" would otherwise never pass a limit)."""
+        record = self.state.config_records.get(STATE_KEY) or ConfigRecord({"fits": 0})
+        fits = int(str(record["fits"])) + 1
+        record["fits"] = fits
+        self.state.config_records[STATE_KEY] = record
+        return fits
+
+    def _check_budget(self, fits: int) -> None:
+        """The client's own limit: its records' epsilon after this many fits, by the same accountant as the
+        server's, with the run's own noise numbers (the ones this client trains with)."""
         limit = self.node.get("max-epsilon")
         if limit is None or not self.settings.private:
             return
-        spent = self.settings.plan.epsilon(server_round)
+        spent = self.settings.plan.epsilon(fits)
         if not math.isfinite(spent) or spent > float(limit):
-            raise ConfigError(f"round {server_round} would bring this client's records to epsilon {spent:.3g}, "
-                              f"above its max-epsilon {float(limit):g}: the client refuses to train")  # fmt: skip
+            raise ConfigError(f"fit number {fits} of this run would bring this client's records to epsilon "
+                              f"{spent:.3g}, above its max-epsilon {float(limit):g}: the client refuses to "
+                              "train")  # fmt: skip
 
 
 def client_fn(context: Context) -> Any:
@@ -73,7 +86,7 @@ def client_fn(context: Context) -> Any:
         raise ConfigError("this SuperNode has no 'data' in its node config (the partition to train on)")
     data = load_client(str(node["data"]), _opt(node, "policy"), _opt(node, "purpose"), settings.feature_spec(),
                        vault=_opt(node, "vault"))  # fmt: skip
-    return VeilClient(data, settings, node).to_client()
+    return VeilClient(data, settings, node, context.state).to_client()
 
 
 def _opt(node: dict[str, Any], key: str) -> str | None:
