@@ -36,7 +36,7 @@ def write_app(directory: Path) -> Path:
     doc = {
         "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
         "project": {"name": "veil-fl", "version": "1.0.0", "description": "Veil federated learning",
-                    "dependencies": []},
+                    "license": "Apache-2.0", "dependencies": []},
         "tool": {"flwr": {"app": {
             "publisher": "veil",
             "components": {"serverapp": "veil.learn.fl.server_app:app", "clientapp": "veil.learn.fl.client_app:app"},
