@@ -75,7 +75,7 @@ def main() -> None:
             per_round = np.mean([r["seconds"] for r in report["rounds"]])
             unit = {"none": "-", "sample": "record", "client": "client"}[mode]
             last = report["rounds"][-1]["accuracy"]
-            noise = report["mechanism"].split("z=")[1].split(",")[0].rstrip(")") if mode != "none" else "-"
+            noise = f"{report['noise_multiplier']:.4g}" if mode != "none" else "-"
             print(f"| federated, SecAgg+, {mode} | {unit} | {eps or '-'} | {report['charged']:.4g} | {noise} "
                   f"| {acc * 100:.2f} % | {(acc - central_acc) * 100:+.2f} points | {last * 100:.2f} % "
                   f"| {per_round:.1f} |")  # fmt: skip
@@ -109,6 +109,7 @@ def _federate(parts: list[str], spec: Any, mode: str, epsilon: float | None, rou
     report: dict[str, Any] = run_local(parts, settings, home=home / "fl", vault_url=url, policy=str(POLICY),
                                        purpose="income-model", timeout=3600)  # fmt: skip
     report["wall"] = time.perf_counter() - started
+    report["noise_multiplier"] = noise
     report["charged"] = sum(s.epsilon for s in ledger.budget("adult-fl").spends)
     (home / "report.json").write_text(json.dumps(report))
     return report

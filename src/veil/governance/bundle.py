@@ -11,12 +11,12 @@ import io
 import json
 import os
 import re
-import secrets
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from veil.errors import OutputError
+from veil.textio_out import temp_beside
 
 README = """This archive holds the personal data {controller} keeps about you, as of {generated}.
 
@@ -67,9 +67,9 @@ def _fill(zf: zipfile.ZipFile, contents: dict[str, Any], tables: dict[str, dict[
 def write_bundle(path: Path, contents: dict[str, Any], tables: dict[str, dict[str, list[dict[str, Any]]]]) -> str:
     """Write the bundle atomically; returns its SHA-256."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = None
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd, tmp = temp_beside(path)  # mode 0600; a killed writer's leftovers are swept
         with os.fdopen(fd, "wb") as fh:
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
                 _fill(zf, contents, tables)
@@ -77,9 +77,11 @@ def write_bundle(path: Path, contents: dict[str, Any], tables: dict[str, dict[st
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write the bundle {path}: {exc.strerror or type(exc).__name__}") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -15,11 +15,12 @@ the ledger's sum after any number of rounds is exactly the accountant's epsilon 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from veil.errors import ConfigError, MissingExtraError
+from veil.errors import BudgetExceeded, ConfigError, MissingExtraError
 
 Mode = Literal["none", "client", "sample"]
 MODES: tuple[Mode, ...] = ("none", "client", "sample")
@@ -71,6 +72,7 @@ class DpPlan:
         sampled = dpa.PoissonSampledDpEvent(self.sample_rate, gaussian)
         return dpa.SelfComposedDpEvent(sampled, rounds * self.local_steps)
 
+    @functools.lru_cache(maxsize=256)  # noqa: B019  (plans are small frozen values; a round asks for e(r) and e(r-1))
     def epsilon(self, rounds: int | None = None) -> float:
         """Epsilon at ``delta`` after ``rounds`` rounds (all of them by default)."""
         rounds = self.rounds if rounds is None else rounds
@@ -113,3 +115,14 @@ def calibrate(mode: Mode, target_epsilon: float, **plan: Any) -> DpPlan:
         else:
             hi = mid
     return DpPlan(mode, noise_multiplier=hi, **plan)
+
+
+def check_fits(ledger: Any, dataset: str, epsilon: float, delta: float) -> None:
+    """A whole run's cost against what the dataset has left, before any round (no budget: BudgetExceeded too)."""
+    budget = ledger.budget(dataset)
+    if epsilon > budget.remaining_epsilon or delta > budget.remaining_delta:
+        raise BudgetExceeded(
+            f"the run needs epsilon={epsilon:.4g}, delta={delta:g} but dataset '{dataset}' has "
+            f"epsilon={budget.remaining_epsilon:.4g}, delta={budget.remaining_delta:g} left; no round was run",
+            hint="fewer rounds, more noise (a smaller target epsilon) or a larger budget",
+        )

@@ -9,6 +9,7 @@ the client with an error naming the column (never a value).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,16 +60,19 @@ def _cached(key: str) -> ClientData | None:
 
 
 def _store(key: str, data: ClientData) -> ClientData:
-    import os
+    from veil.textio_out import temp_beside
 
     path = _cache_file(key)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test,
-                 dropped=np.asarray(data.dropped, dtype=str))  # fmt: skip
-    os.replace(tmp, path)
+    fd, tmp = temp_beside(path)  # mode 0600; a killed writer's leftovers are swept
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test,
+                     dropped=np.asarray(data.dropped, dtype=str))  # fmt: skip
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -84,8 +85,8 @@ def plot_svg(report: dict[str, Any], width: int = 640, height: int = 320) -> str
         return x, y
 
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in map(xy, rows))
-    title = (f"{_esc(str(report.get('dataset', '')))}: accuracy per round ({_esc(str(report.get('mode', '')))}, "
-             f"epsilon {float(report.get('epsilon_spent', 0.0)):.3g})")  # fmt: skip
+    dataset, mode = (html.escape(str(report.get(k, ""))) for k in ("dataset", "mode"))
+    title = f"{dataset}: accuracy per round ({mode}, epsilon {float(report.get('epsilon_spent', 0.0)):.3g})"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
         f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
@@ -106,7 +107,3 @@ def plot_svg(report: dict[str, Any], width: int = 640, height: int = 320) -> str
         parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1f6feb"/>' for x, y in map(xy, rows))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

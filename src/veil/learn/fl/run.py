@@ -54,10 +54,10 @@ def check_budget(vault_url: str, settings: RunSettings) -> None:
     if not settings.private:
         return
     from veil.dp.ledger import Ledger
-    from veil.learn.fl.server_app import _check_budget
+    from veil.learn.fl.accounting import check_fits
     from veil.vault.vault import Vault
 
-    _check_budget(Ledger.of(Vault(vault_url)), settings.dataset, settings.plan.epsilon(), settings.delta)
+    check_fits(Ledger.of(Vault(vault_url)), settings.dataset, settings.plan.epsilon(), settings.delta)
 
 
 def _server_env(vault_url: str) -> dict[str, str]:
@@ -155,18 +155,12 @@ def submit_remote(address: str, settings: RunSettings, *, home: Path, insecure: 
     """Submit the Veil app to a SuperLink elsewhere (its SuperNodes bring their own node config); the run id."""
     import re
 
-    import tomli_w
-
-    from veil.learn.fl.runtime import submit, write_app
+    from veil.learn.fl.runtime import flower_env, submit, write_app, write_connection
 
     reachable(address)
     home = home.resolve()
-    flwr_home = home / "flwr"
-    flwr_home.mkdir(parents=True, exist_ok=True)
-    doc = {"superlink": {"default": "veil-remote", "veil-remote": {"address": address, "insecure": insecure}}}
-    (flwr_home / "config.toml").write_text(tomli_w.dumps(doc))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEIL_")}
-    env["FLWR_HOME"] = str(flwr_home)
+    write_connection(home, "veil-remote", address, insecure=insecure)
+    env = flower_env(home)
     args = RunSettings.from_run_config({**settings.to_run_config(), "report-dir": ""})
     proc = submit(write_app(home / "app"), "veil-remote", args, home, env, timeout, stream=False)
     _wait(proc, timeout, home)

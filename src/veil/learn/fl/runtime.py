@@ -24,7 +24,7 @@ from veil.errors import ConfigError, DeploymentError
 from veil.learn.fl.spec import RunSettings
 
 CONNECTION = "veil-local"
-__all__ = ["CONNECTION", "DeploymentError", "LocalDeployment", "submit", "write_app"]
+__all__ = ["CONNECTION", "DeploymentError", "LocalDeployment", "flower_env", "submit", "write_app", "write_connection"]
 
 
 def write_app(directory: Path) -> Path:
@@ -45,6 +45,25 @@ def write_app(directory: Path) -> Path:
     }
     (directory / "pyproject.toml").write_text(tomli_w.dumps(doc))
     return directory
+
+
+def flower_env(home: Path) -> dict[str, str]:
+    """The environment of a Flower process Veil starts: no VEIL_* variable inherited (no party gets another's vault
+    or key), ``FLWR_HOME`` under ``home``, this interpreter's bin first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VEIL_")}
+    env.update({"FLWR_HOME": str(home / "flwr"), "PYTHONUNBUFFERED": "1"})
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def write_connection(home: Path, name: str, address: str, *, insecure: bool = True) -> None:
+    """The SuperLink connection ``flwr run`` uses, as the default one in ``home/flwr/config.toml``."""
+    import tomli_w
+
+    flwr_home = home / "flwr"
+    flwr_home.mkdir(parents=True, exist_ok=True)
+    doc = {"superlink": {"default": name, name: {"address": address, "insecure": insecure}}}
+    (flwr_home / "config.toml").write_text(tomli_w.dumps(doc))
 
 
 def free_port() -> int:
@@ -93,11 +112,8 @@ class LocalDeployment:
         return str(Path(sys.executable).with_name(name))
 
     def _base_env(self) -> dict[str, str]:
-        # No party inherits another's vault or key: the SuperLink gets ``env``, each SuperNode a home of its own.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VEIL_")}
-        env.update({"FLWR_HOME": str(self.home / "flwr"), "PYTHONUNBUFFERED": "1"})
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        return env
+        # The SuperLink gets ``env`` on top, each SuperNode a Veil home of its own.
+        return flower_env(self.home)
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log: TextIO = (self.home / f"{name}.log").open("ab")  # type: ignore[assignment]
@@ -115,7 +131,7 @@ class LocalDeployment:
         self._wait_port(self.ports["superlink"], "superlink")
         for i, node in enumerate(self.nodes):
             self.start_node(i, node)
-        self._write_connection()
+        write_connection(self.home, CONNECTION, f"127.0.0.1:{self.ports['superlink']}")
 
     def start_node(self, index: int, node: dict[str, Any]) -> None:
         name = f"supernode-{index}"
@@ -133,15 +149,6 @@ class LocalDeployment:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
-
-    def _write_connection(self) -> None:
-        import tomli_w
-
-        flwr_home = self.home / "flwr"
-        flwr_home.mkdir(parents=True, exist_ok=True)
-        doc = {"superlink": {"default": CONNECTION,
-                             CONNECTION: {"address": f"127.0.0.1:{self.ports['superlink']}", "insecure": True}}}
-        (flwr_home / "config.toml").write_text(tomli_w.dumps(doc))
 
     def _wait_port(self, port: int, name: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

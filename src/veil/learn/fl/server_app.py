@@ -20,6 +20,7 @@ from flwr.serverapp import Grid, ServerApp
 
 from veil.errors import BudgetExceeded, VeilError
 from veil.learn.fl import linear
+from veil.learn.fl.accounting import check_fits
 from veil.learn.fl.report import RunReport
 from veil.learn.fl.secagg import TolerantSecAggPlus
 from veil.learn.fl.spec import FeatureSpec, RunSettings
@@ -43,7 +44,7 @@ def main(grid: Grid, context: Context) -> None:
     ledger = _ledger(vault) if plan.private else None
     try:
         if ledger is not None:
-            _check_budget(ledger, settings.dataset, report.planned_epsilon, settings.delta)
+            check_fits(ledger, settings.dataset, report.planned_epsilon, settings.delta)
         _wait_for_nodes(grid, settings.clients, settings.round_timeout)
         strategy = LedgerStrategy(_strategy(settings, spec), plan, report, ledger=ledger, audit=vault.audit)
         legacy = LegacyContext(context=context, strategy=strategy,
@@ -71,16 +72,6 @@ def _ledger(vault: Any) -> Any:
     from veil.dp.ledger import Ledger
 
     return Ledger.of(vault)
-
-
-def _check_budget(ledger: Any, dataset: str, epsilon: float, delta: float) -> None:
-    budget = ledger.budget(dataset)  # no budget: BudgetExceeded naming the dataset
-    if epsilon > budget.remaining_epsilon or delta > budget.remaining_delta:
-        raise BudgetExceeded(
-            f"the run needs epsilon={epsilon:.4g}, delta={delta:g} but dataset '{dataset}' has "
-            f"epsilon={budget.remaining_epsilon:.4g}, delta={budget.remaining_delta:g} left; no round was run",
-            hint="fewer rounds, more noise (a smaller target epsilon) or a larger budget",
-        )
 
 
 def _wait_for_nodes(grid: Grid, clients: int, timeout: float) -> None:
