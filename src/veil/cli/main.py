@@ -11,7 +11,22 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from veil.cli import access, anonymize, dp, fl, governance, guard, he, keys, privacy, records, scan, serve, tables
+from veil.cli import (
+    access,
+    anonymize,
+    audit_model,
+    dp,
+    fl,
+    governance,
+    guard,
+    he,
+    keys,
+    privacy,
+    records,
+    scan,
+    serve,
+    tables,
+)  # fmt: skip
 from veil.errors import InputError, OutputError, VaultError, VeilError
 
 app = typer.Typer(
@@ -46,6 +61,7 @@ app.add_typer(records.retention_app, name="retention")
 app.command("serve")(serve.serve)
 app.add_typer(he.he_app, name="he")
 app.add_typer(fl.fl_app, name="fl")
+app.add_typer(audit_model.audit_model_app, name="audit-model")
 
 err = Console(stderr=True)
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from veil.errors import ConfigError
 from veil.policy.governance import Governance, PurposeGovernance, lower_names
 from veil.policy.service import ServicePolicy
+from veil.policy.watch import Models, MonitorPolicy
 from veil.transform.base import Operator, make_operator
 
 EntityName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -133,6 +134,10 @@ class GuardPolicy(BaseModel):
     max_answer_bytes: int = Field(default=16_000_000, ge=1024, description="a whole answer, or one stream event")
     max_depth: int = Field(default=64, ge=4, le=1000, description="JSON nesting refused beyond this")
     timeout_seconds: float = Field(default=120.0, gt=0)
+    system_prompt: str | None = Field(
+        default=None, min_length=1, max_length=4000,
+        description="a privacy instruction the guard adds as the first system message of every chat call",
+    )
 
 
 class AccessPolicy(BaseModel):
@@ -161,6 +166,8 @@ class Policy(BaseModel):
     access: AccessPolicy = AccessPolicy()
     governance: Governance = Governance()
     service: ServicePolicy = ServicePolicy()
+    models: Models = Models()
+    monitor: MonitorPolicy = MonitorPolicy()
 
     @model_validator(mode="after")
     def _retention_purposes(self) -> Policy:

@@ -1,0 +1,1 @@
+"""Model leak audits: membership inference (loss threshold, LiRA) and memorized canaries (exposure)."""
