@@ -61,9 +61,11 @@ class Call:
     prompt_text: str = ""
     prompt_plain: str = ""  # the prompt with escapes undone (leaks written in another encoding)
     blocked: str = ""
+    withheld: set[str] = field(default_factory=set)  # the call's own tokens the policy does not restore
 
-    def count_foreign(self, _token: str) -> None:
-        self.foreign += 1
+    def count_foreign(self, token: str) -> None:
+        if token not in self.withheld:
+            self.foreign += 1
 
 
 ConsentCheck = Callable[[str, str, str], str]
@@ -152,8 +154,27 @@ class Guard:
             for item in result.items:
                 if item.operator in REVERSIBLE:
                     for token in anonymizer.tokens_in(item.replacement):
-                        call.originals[token] = text[item.start : item.end]
+                        if self._restores(item.entity):
+                            call.originals[token] = text[item.start : item.end]
+                        else:
+                            call.withheld.add(token)
         fields.write_back(slots, [r.text for r in results])
+        return self._instruct(body, path)
+
+    def _restores(self, entity: str) -> bool:
+        rule = self.policy.guard.restore
+        return rule == "all" or (isinstance(rule, list) and entity in rule)
+
+    def _instruct(self, body: dict[str, Any], path: str) -> dict[str, Any]:
+        """The policy's privacy instruction, first in a chat call's messages (or a Responses call's instructions)."""
+        prompt = self.policy.guard.system_prompt
+        if not prompt:
+            return body
+        if path.endswith("/chat/completions") and isinstance(body.get("messages"), list):
+            body["messages"] = [{"role": "system", "content": prompt}, *body["messages"]]
+        elif path.endswith("/responses"):
+            given = body.get("instructions")
+            body["instructions"] = f"{prompt}\n\n{given}" if isinstance(given, str) and given else prompt
         return body
 
     # -- answer --------------------------------------------------------------------------------------------

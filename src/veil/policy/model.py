@@ -134,6 +134,10 @@ class GuardPolicy(BaseModel):
     max_answer_bytes: int = Field(default=16_000_000, ge=1024, description="a whole answer, or one stream event")
     max_depth: int = Field(default=64, ge=4, le=1000, description="JSON nesting refused beyond this")
     timeout_seconds: float = Field(default=120.0, gt=0)
+    restore: Literal["all", "none"] | list[EntityName] = Field(
+        default="all",
+        description="which of the call's own tokens answers get back as originals (none: the caller sees tokens)",
+    )
     system_prompt: str | None = Field(
         default=None, min_length=1, max_length=4000,
         description="a privacy instruction the guard adds as the first system message of every chat call",
