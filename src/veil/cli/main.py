@@ -22,6 +22,7 @@ from veil.cli import (
     he,
     keys,
     privacy,
+    probe,
     records,
     scan,
     serve,
@@ -62,6 +63,7 @@ app.command("serve")(serve.serve)
 app.add_typer(he.he_app, name="he")
 app.add_typer(fl.fl_app, name="fl")
 app.add_typer(audit_model.audit_model_app, name="audit-model")
+app.add_typer(probe.probe_app, name="probe")
 
 err = Console(stderr=True)
 
