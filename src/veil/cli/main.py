@@ -21,6 +21,7 @@ from veil.cli import (
     guard,
     he,
     keys,
+    monitor,
     privacy,
     probe,
     records,
@@ -64,6 +65,8 @@ app.add_typer(he.he_app, name="he")
 app.add_typer(fl.fl_app, name="fl")
 app.add_typer(audit_model.audit_model_app, name="audit-model")
 app.add_typer(probe.probe_app, name="probe")
+app.command("monitor")(monitor.monitor)
+app.add_typer(monitor.alerts_app, name="alerts")
 
 err = Console(stderr=True)
 

@@ -193,3 +193,34 @@ breaches = Table(
     Column("facts", String, nullable=False, default="{}"),
     Column("timeline", String, nullable=False, default="[]"),
 )
+
+# The monitor's alerts (one row per detector, key and window: a replayed log never repeats an alert) and how far
+# into the audit log it has read.
+alerts = Table(
+    "veil_alerts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("window", String(40), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("record", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("feature", String(100), nullable=False),
+    Column("baseline", String(200), nullable=False),
+    Column("observed", String(200), nullable=False),
+    Column("why", String(1000), nullable=False),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("acked_by", String(200), nullable=True),
+    Column("acked_at", String(40), nullable=True),
+    Column("note", String(1000), nullable=True),
+    UniqueConstraint("kind", "key", "window", name="uq_alert_window"),
+    Index("ix_alerts_status", "status", "id"),
+)
+monitor_state = Table(
+    "veil_monitor_state",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("last_record", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("updated", String(40), nullable=False),
+)

@@ -105,9 +105,10 @@ class AuditLog:
             self.anchor.write(next_id - 1, prev)  # after the commit: a checkpoint never names an unwritten record
         return next_id - 1
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self, after: int = 0) -> Iterator[dict[str, Any]]:
+        """Every record in order (those with an id above ``after``)."""
         with self.engine.connect() as conn:
-            for row in conn.execute(select(audit).order_by(audit.c.id)):
+            for row in conn.execute(select(audit).where(audit.c.id > after).order_by(audit.c.id)):
                 yield dict(row._mapping)
 
     def about(self, subject: str) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Watching the audit log: baselines per principal and dataset, anomaly detectors, alerts (``veil monitor``)."""
