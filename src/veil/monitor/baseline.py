@@ -7,8 +7,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from river import proba, stats
-from scipy.stats import binom, norm, poisson
+from veil.errors import MissingExtraError
+
+try:
+    from river import proba, stats
+    from scipy.stats import binom, norm, poisson
+except ImportError as exc:  # pragma: no cover - the extra names itself
+    raise MissingExtraError("monitor", exc.name or "river") from None
 
 
 @dataclass

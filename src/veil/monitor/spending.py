@@ -24,9 +24,10 @@ class DpBurn(Detector):
         self.spends: defaultdict[str, deque[tuple[datetime, float]]] = defaultdict(deque)
         self.days = Window()
         self.daily: defaultdict[str, LogVolume] = defaultdict(LogVolume)
-        self.flagged: set[tuple[str, str]] = set()
         self.spent: defaultdict[str, float] = defaultdict(float)
-        self.burning: set[str] = set()  # alerted and still above the limit: one alert per burn, not one per day
+        # alerted and still above the limit: the 24-hour spending it alerted at. One alert per burn, not one per
+        # day; another when the spending has grown by a whole limit again.
+        self.burning: dict[str, float] = {}
 
     def observe(self, e: Event, warm: bool) -> list[Alert]:
         if e.action == "dp-budget" and e.result == "ok":
@@ -52,16 +53,16 @@ class DpBurn(Detector):
         limit, expected = found
         self.score = last_day / max(limit, 1e-9)
         if last_day <= limit:
-            self.burning.discard(e.scope)
+            self.burning.pop(e.scope, None)
             return []
-        if e.scope in self.burning or (e.scope, e.day) in self.flagged:
+        if last_day <= self.burning.get(e.scope, 0.0) + limit:
             return []
-        self.burning.add(e.scope)
-        self.flagged.add((e.scope, e.day))
+        self.burning[e.scope] = last_day
         self.days.flag(e.scope)
         budget = self.budget.get(e.scope)
         left = f" ({max(budget - self.spent[e.scope], 0):.3g} of {budget:g} left)" if budget else ""
-        return self.alert(e, e.scope, e.day, "epsilon spent in 24 hours", expected, f"{last_day:.3g} in 24 hours",
+        return self.alert(e, e.scope, e.at.strftime("%Y-%m-%dT%H:%M"), "epsilon spent in 24 hours", expected,
+                          f"{last_day:.3g} in 24 hours",
                           f"dataset '{e.scope}' is spending its privacy budget fast{left}")  # fmt: skip
 
 

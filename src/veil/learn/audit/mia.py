@@ -15,7 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+
+from veil.errors import MissingExtraError
+
+try:
+    from scipy.stats import norm
+except ImportError as exc:  # pragma: no cover - the extra names itself
+    raise MissingExtraError("audit", exc.name or "scipy") from None
 
 _TINY = 1e-300
 
