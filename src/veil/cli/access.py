@@ -44,8 +44,10 @@ def roles_create(
             raise ConfigError(f"--entity expects ENTITY=full|masked|none, got '{item}'")
         rules[key.strip().upper()] = value.strip()
     opened = Vault(vault)
-    require_principal(opened, "admin")
-    AccessControl(opened).create_role(name, _split(permissions), purposes=_split(purposes), entities=rules, scope=scope)
+    actor = require_principal(opened, "admin")
+    AccessControl(opened).create_role(
+        name, _split(permissions), purposes=_split(purposes), entities=rules, scope=scope, actor=actor
+    )
     err.print(f"role '{name}' created")
 
 
@@ -75,8 +77,8 @@ def users_create(
 ) -> None:
     """Create a principal; prints its API key and TOTP URI once (store them now)."""
     opened = Vault(vault)
-    require_principal(opened, "admin")
-    key, uri = AccessControl(opened).create_principal(name, role, totp=totp)
+    actor = require_principal(opened, "admin")
+    key, uri = AccessControl(opened).create_principal(name, role, totp=totp, actor=actor)
     typer.echo(f"api key: {key}")  # plain echo: a secret shown once must never be wrapped at the terminal width
     if uri:
         typer.echo(f"totp:    {uri}")
@@ -87,8 +89,8 @@ def users_create(
 def users_disable(name: Annotated[str, typer.Argument()], vault: VaultOpt = None) -> None:
     """Disable a principal (its API key stops working)."""
     opened = Vault(vault)
-    require_principal(opened, "admin")
-    AccessControl(opened).disable(name)
+    actor = require_principal(opened, "admin")
+    AccessControl(opened).disable(name, actor=actor)
     err.print(f"principal '{name}' disabled")
 
 

@@ -96,7 +96,8 @@ def audit_export(
 ) -> None:
     """Every record as JSON Lines, with its chain digests."""
     opened = Vault(vault)
-    require_principal(opened, "audit:read")
+    actor = require_principal(opened, "audit:read")
     with atomic_output(output, overwrite=overwrite) as fh:
         for line in opened.audit.export():
             fh.write(line + "\n")
+    opened.audit.append(actor, "audit.export")  # an export is itself on the record (the monitor watches exports)

@@ -279,7 +279,7 @@ class Governor:
         progress.pop("values", None)
         progress.pop("identities", None)
         self.requests.save_progress(req.id, progress)
-        self.subjects.forget(req.subject)
+        self.subjects.forget(req.subject, actor=self.actor)
         return self._erase_result(progress)
 
     @staticmethod

@@ -160,11 +160,11 @@ class Subjects:
         keys = self.vault.scope_keys(SUBJECT_SCOPE, subject.key_name)
         return keys.decrypt(bytes(row.identifier), sid.encode()).decode()
 
-    def forget(self, sid: str) -> None:
+    def forget(self, sid: str, *, actor: str = "local") -> None:
         """Shred the subject's key and drop the sealed identifier; the id stays (it names the erased subject)."""
         subject = self.get(sid)
         if subject is None:
             raise ConfigError("not a subject id")
-        self.vault.shred(SUBJECT_SCOPE, subject.key_name)
+        self.vault.shred(SUBJECT_SCOPE, subject.key_name, actor=actor)
         with write_tx(self.vault.engine) as conn:
             conn.execute(update(subjects).where(subjects.c.id == sid).values(identifier=None, erased=now()))

@@ -90,6 +90,7 @@ class AccessControl:
         purposes: Iterable[str] = (),
         entities: Mapping[str, str] | None = None,
         scope: str | None = None,
+        actor: str = "admin",
     ) -> Role:
         perms = frozenset(permissions)
         unknown = perms - PERMISSIONS
@@ -115,7 +116,7 @@ class AccessControl:
                     scope=scope,
                 )
             )
-        self.vault.audit.append("admin", "role.create", role=name, permissions=sorted(perms), scope=scope or "")
+        self.vault.audit.append(actor, "role.create", role=name, permissions=sorted(perms), scope=scope or "")
         return role
 
     def role(self, name: str) -> Role:
@@ -136,7 +137,9 @@ class AccessControl:
             names = [r.name for r in conn.execute(select(roles.c.name).order_by(roles.c.name))]
         return [self.role(n) for n in names]
 
-    def create_principal(self, name: str, role: str, *, totp: bool = True) -> tuple[str, str | None]:
+    def create_principal(
+        self, name: str, role: str, *, totp: bool = True, actor: str = "admin"
+    ) -> tuple[str, str | None]:
         """Returns the API key (shown once) and the TOTP provisioning URI (for an authenticator app)."""
         self.role(role)
         key_id = secrets.token_hex(6)
@@ -157,7 +160,7 @@ class AccessControl:
                     totp_last_step=0,
                 )
             )
-        self.vault.audit.append("admin", "principal.create", principal=name, role=role, totp=bool(totp))
+        self.vault.audit.append(actor, "principal.create", principal=name, role=role, totp=bool(totp))
         uri = pyotp.TOTP(totp_secret).provisioning_uri(name=name, issuer_name="Veil") if totp_secret else None
         return f"veil_{key_id}_{secret}", uri
 
@@ -165,12 +168,12 @@ class AccessControl:
         with self.vault.engine.connect() as conn:
             return conn.execute(select(principals.c.name).limit(1)).first() is not None
 
-    def disable(self, name: str) -> None:
+    def disable(self, name: str, *, actor: str = "admin") -> None:
         with write_tx(self.vault.engine) as conn:
             n = conn.execute(update(principals).where(principals.c.name == name).values(disabled=datetime.now(UTC)))
             if not n.rowcount:
                 raise ConfigError(f"unknown principal '{name}'")
-        self.vault.audit.append("admin", "principal.disable", principal=name)
+        self.vault.audit.append(actor, "principal.disable", principal=name)
 
     # -- authentication ----------------------------------------------------------------------------------
     def authenticate(self, api_key: str, totp_code: str | None = None, *, at: datetime | None = None) -> Session:

@@ -285,7 +285,7 @@ class Vault:
             out[r.token] = k.decrypt(bytes(r.ciphertext), aad).decode("utf-8", "surrogatepass")
         return out
 
-    def shred(self, scope: str, subject: str) -> int:
+    def shred(self, scope: str, subject: str, *, actor: str = "local") -> int:
         """Crypto-shredding: destroy the subject's data key; returns how many tokens became irreversible."""
         if not subject:
             raise ConfigError("shred needs a subject (the scope key itself is never shredded this way)")
@@ -298,7 +298,7 @@ class Vault:
             count = conn.execute(select(tokens.c.id).where(tokens.c.scope == scope, tokens.c.subject == subject)).all()
         self._scope_keys.pop((scope, subject), None)
         self._cache.clear()
-        self.audit.append("local", "shred", scope=scope, subject=subject, keys=n, tokens=len(count))
+        self.audit.append(actor, "shred", scope=scope, subject=subject, keys=n, tokens=len(count))
         log.info("shredded %d key(s) of subject %s in scope %s", n, subject, scope)
         return len(count)
 

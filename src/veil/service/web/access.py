@@ -51,6 +51,7 @@ async def access_view(request: Request) -> Response:
 
 def _act(st: Any, item: Any, form: dict[str, str]) -> dict[str, Any]:
     st.access.authorize(item.session, "admin")
+    actor = item.session.principal
     action = form.get("action")
     split = [p.strip() for p in form.get("permissions", "").split(",") if p.strip()]
     if action == "role":
@@ -60,13 +61,13 @@ def _act(st: Any, item: Any, form: dict[str, str]) -> dict[str, Any]:
             if "=" in pair:
                 k, v = pair.split("=", 1)
                 entities[k.strip().upper()] = v.strip()
-        st.access.create_role(form.get("name", ""), split, purposes=purposes, entities=entities)
+        st.access.create_role(form.get("name", ""), split, purposes=purposes, entities=entities, actor=actor)
         return {"notice": f"role '{form.get('name')}' created"}
     if action == "user":
-        key, uri = st.access.create_principal(form.get("name", ""), form.get("role", ""), totp=True)
+        key, uri = st.access.create_principal(form.get("name", ""), form.get("role", ""), totp=True, actor=actor)
         return {"new_key": key, "new_uri": uri, "qr": qr_svg(uri) if uri else None, "new_name": form.get("name")}
     if action == "disable":
-        st.access.disable(form.get("name", ""))
+        st.access.disable(form.get("name", ""), actor=actor)
         st.sessions.drop_principal(form.get("name", ""))  # their open dashboard sessions end now
         return {"notice": f"principal '{form.get('name')}' disabled"}
     return {"error": "unknown action"}
