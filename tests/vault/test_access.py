@@ -102,3 +102,13 @@ def test_visibility_holds_whatever_type_the_detector_chose(ac: AccessControl, va
     assert token not in shown and shown[phone].endswith("0173") and "415" not in shown[phone]
     plain = ac.detokenize(ac.authenticate(key), "crm", [token], purpose="support")
     assert token in plain  # without a classifier only the stored type counts: what the CLI no longer does
+
+
+def test_administration_records_name_who_acted(ac: AccessControl, vault: Vault) -> None:
+    ac.create_role("ops", ["admin"], actor="root")
+    ac.create_principal("olga", "ops", totp=False, actor="root")
+    ac.disable("olga", actor="root")
+    vault.shred("crm", "subject-1", actor="dpo")
+    mine = [(r["actor"], r["action"]) for r in vault.audit.records()][-4:]
+    assert mine == [("root", "role.create"), ("root", "principal.create"), ("root", "principal.disable"),
+                    ("dpo", "shred")]  # fmt: skip
