@@ -78,6 +78,14 @@ def test_a_new_purpose_or_scope_is_flagged_after_warm_up_only() -> None:
                       feed.event(later + timedelta(minutes=1), "ben", "detokenize", scope="eu", purpose="marketing")])
     assert sorted(a.window for a in found) == ["purpose:marketing", "scope:eu"]
     assert all("for the first time" in a.why for a in found)
+    # unacknowledged, the use is not learned: it alerts again the next day it recurs (once that day)
+    next_day = [feed.event(later + timedelta(days=1, minutes=m), "ben", "detokenize", purpose="marketing")
+                for m in (0, 5)]  # fmt: skip
+    again = run(det, next_day)
+    assert [a.window for a in again] == [f"purpose:marketing@{next_day[0].day}"] and "not acknowledged" in again[0].why
+    det.accept("new-use", "ben", again[0].window)  # a person said it is fine: learned from now on
+    assert run(det, [feed.event(later + timedelta(days=2), "ben", "detokenize", purpose="marketing")]) == []
+    assert run(det, [feed.event(later + timedelta(days=2), "ben", "detokenize", scope="eu")])  # still suspect
 
 
 def test_activity_at_an_unusual_hour_is_flagged_once_per_day() -> None:
@@ -89,6 +97,25 @@ def test_activity_at_an_unusual_hour_is_flagged_once_per_day() -> None:
     assert len(found) == 1 and "03:00" in found[0].baseline
     late = T0 + timedelta(days=10, hours=17, minutes=20)  # just after the shift: near usual hours
     assert run(det, [feed.event(late, "cy", "detokenize")]) == []
+    det.accept("unusual-hour", "cy", found[0].window)  # acknowledged: that night's actions are learned
+    assert det.profile["cy"].band_days(3) > 0 and not det.held
+
+
+def test_regular_overtime_is_not_an_unusual_hour_once_acknowledged() -> None:
+    feed = Feed()
+    det = UnusualHour(S)
+    normal = office_hours(feed, "di", 12)  # 9:00-17:00 on weekdays
+    late = [feed.event(T0 + timedelta(days=d, hours=18, minutes=30), "di", "detokenize") for d in (8, 10)]
+    events = sorted([*normal, *late], key=lambda e: e.at)
+    first = run(det, [e for e in events if e.at <= late[0].at])
+    assert [a.window for a in first] == [late[0].day]  # the first evening: rare in actions and in days
+    det.accept("unusual-hour", "di", first[0].window)
+    assert run(det, [e for e in events if e.at > late[0].at]) == []  # an evening on 1 day in 8: not unusual
+    assert det.profile["di"].band_share(18) < 0.01 < 0.05 < det.profile["di"].band_days(18)
+    unacked = UnusualHour(S)  # never acknowledged: every evening is held back, and flagged
+    assert len(run(unacked, events)) == len(late)
+
+
     services = Feed()
     svc = [services.event(T0 + timedelta(minutes=30 * i), "svc", "detokenize") for i in range(48 * 5)]
     assert run(UnusualHour(S), svc) == []  # around the clock: no hour is unusual
@@ -117,6 +144,26 @@ def test_first_exports_and_key_operations_are_flagged_after_warm_up() -> None:
     assert run(det, [feed.event(later, "admin", "keys.rotate"), feed.event(later, "auditor", "audit.export")]) == []
     found = run(det, [feed.event(later, "eve", "audit.export"), feed.event(later, "eve", "shred")])
     assert [a.window for a in found] == ["audit.export", "shred"] and {a.severity for a in found} == {"high"}
+    assert run(det, [feed.event(later + timedelta(hours=1), "eve", "audit.export")]) == []  # one alert a day
+    tomorrow = later + timedelta(days=1)
+    again = run(det, [feed.event(tomorrow, "eve", "audit.export"), feed.event(tomorrow, "eve", "shred")])
+    assert [a.window for a in again] == [f"audit.export@{tomorrow:%Y-%m-%d}", f"shred@{tomorrow:%Y-%m-%d}"]
+    det.accept("privileged", "eve", "audit.export")
+    assert run(det, [feed.event(tomorrow + timedelta(days=1), "eve", "audit.export")]) == []
+    assert run(det, [feed.event(tomorrow + timedelta(days=1), "eve", "shred")])  # not acknowledged
+
+
+def test_a_busy_export_day_is_flagged_and_kept_out_of_the_rate_until_acknowledged() -> None:
+    feed = Feed()
+    det = PrivilegedUse(S)
+    weekly = [feed.event(T0 + timedelta(days=7 * w, hours=9), "aud", "audit.export") for w in range(4)]
+    assert run(det, weekly) == []
+    busy = T0 + timedelta(days=29, hours=10)
+    found = run(det, [feed.event(busy + timedelta(minutes=m), "aud", "audit.export") for m in range(6)])
+    assert [a.window for a in found] == [f"export@{busy:%Y-%m-%d}"] and found[0].observed == "4 today"
+    assert ("aud", "export", f"{busy:%Y-%m-%d}") in det.alerted
+    det.accept("privileged", "aud", found[0].window)
+    assert not det.alerted
 
 
 def test_a_budget_burning_faster_than_planned_is_flagged_once_per_limit_it_grows() -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from tests.cli.test_anonymize import ROOT, env, veil  # noqa: F401 - fixtures
 from tests.monitor.test_detectors import T0, Feed, office_hours
+from veil.errors import AccessDenied
 from veil.monitor.baseline import Settings
 from veil.monitor.engine import Monitor
 from veil.monitor.sinks import Webhook
@@ -60,8 +61,33 @@ def test_alerts_are_stored_once_and_the_monitors_own_records_are_not_activity(va
     assert again.run_once() == [] and len(store.list()) == 2
     blind = Monitor(vault.audit, S, store=AlertStore(vault.engine), name="second")  # its own cursor, same store
     assert blind.run_once() == []  # the store still holds one alert per kind, key and window
+    with pytest.raises(AccessDenied, match="another principal"):
+        store.ack(store.list()[0]["id"], "ana")  # an alert about ana is not ana's to dismiss
     store.ack(store.list()[0]["id"], "ops", "checked with ana")
     assert len(store.list()) == 1 and store.list("acked")[0]["acked_by"] == "ops"
+
+
+def test_an_acknowledged_first_is_learned_and_an_unacknowledged_one_alerts_again(vault: Vault) -> None:
+    feed = Feed()
+    events = office_hours(feed, "ana", 7)
+    day8, day9 = T0 + timedelta(days=8, hours=10), T0 + timedelta(days=9, hours=10)
+    events += [feed.event(day8, "ana", "detokenize", scope="default", purpose="marketing", requested=10)]
+    vault.audit.append_many([feed.record(e) for e in events])
+    store = AlertStore(vault.engine)
+    mon = Monitor(vault.audit, S, store=store)
+    assert [a.window for a in mon.run_once()] == ["purpose:marketing"]
+    row = store.ack(store.list()[0]["id"], "ops")
+    vault.audit.append("ops", "monitor.ack", alert=row["id"], kind=row["kind"], key=row["key"], window=row["window"])
+    vault.audit.append("ana", "detokenize", scope="default", purpose="marketing", requested=10)
+    assert mon.run_once() == []  # acknowledged: marketing is one of ana's purposes now
+    replay = Monitor(vault.audit, S, store=AlertStore(vault.engine), name="fresh")
+    assert replay.run_once() == []  # a restart learns the acknowledgement from the log too
+    # the same first use, not acknowledged, alerts again on a later day
+    other = Vault(str(vault.engine.url).replace("v.db", "w.db"), master_key=MasterKey(b"m" * 32, "test"))
+    again = [feed.event(day9, "ana", "detokenize", scope="default", purpose="marketing", requested=10)]
+    other.audit.append_many([feed.record(e) for e in [*events, *again]])
+    windows = [a.window for a in Monitor(other.audit, S, store=AlertStore(other.engine)).run_once()]
+    assert windows == ["purpose:marketing", f"purpose:marketing@{day9:%Y-%m-%d}"]
 
 
 def test_a_tampered_audit_log_raises_a_critical_alert(vault: Vault) -> None:
@@ -71,6 +97,30 @@ def test_a_tampered_audit_log_raises_a_critical_alert(vault: Vault) -> None:
     found = Monitor(vault.audit, S, store=AlertStore(vault.engine)).run_once()
     assert [(a.kind, a.severity, a.record) for a in found] == [("audit-chain", "critical", 5)]
     assert "changed" in found[0].why
+
+
+def test_a_following_monitor_checks_each_new_record_and_the_whole_chain_now_and_then(vault: Vault) -> None:
+    _history(vault, anomaly=False)
+    mon = Monitor(vault.audit, S, store=AlertStore(vault.engine), verify_every=3600)
+    assert mon.run_once() == []
+    last = vault.audit.append("ana", "detokenize", scope="default", requested=1)
+    with vault.engine.begin() as conn:  # a forged record written straight into the table, without the chain key
+        conn.execute(text("INSERT INTO veil_audit (id, at, actor, action, result, scope, subject, purpose, details, "
+                          "prev, digest) SELECT id + 1, at, 'mallory', action, result, scope, subject, purpose, "
+                          f"details, digest, digest FROM veil_audit WHERE id = {last}"))  # fmt: skip
+    found = mon.run_once()  # no full verification is due: the new records alone are checked
+    assert [(a.kind, a.record) for a in found] == [("audit-chain", last + 1)]
+    assert "changed" in found[0].observed
+
+
+
+def test_an_old_record_changed_after_it_was_read_is_found_by_the_next_full_check(vault: Vault) -> None:
+    _history(vault, anomaly=False)
+    watcher = Monitor(vault.audit, S, verify_every=0)
+    assert watcher.run_once() == []
+    with vault.engine.begin() as conn:
+        conn.execute(text("UPDATE veil_audit SET actor = 'mallory' WHERE id = 3"))
+    assert [(a.kind, a.record) for a in watcher.run_once()] == [("audit-chain", 3)]
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -134,7 +184,11 @@ def test_the_cli_raises_lists_and_acknowledges(env: dict[str, str], tmp_path: Pa
     res = veil(env, "alerts", "list", "--status", "maybe", "--vault", url)
     assert res.returncode == 2 and "status must be" in res.stderr
     actions = [json.loads(x)["action"] for x in veil(env, "audit", "export", "--vault", url).stdout.splitlines()]
-    assert actions.count("monitor.alert") == 2 and "monitor.ack" in actions
+    assert actions.count("monitor.alert") == 2 and "monitor.ack" in actions and "audit.export" not in actions
+    records = [json.loads(x) for x in veil(env, "audit", "export", "--vault", url).stdout.splitlines()]
+    assert records[-1]["action"] == "audit.export"  # the first export is on the record (the monitor watches them)
+    ack = next(r for r in records if r["action"] == "monitor.ack")
+    assert ack["details"]["kind"] in {"bulk-detokenize", "unusual-hour"} and ack["details"]["key"] == "ana"
 
 
 def test_follow_serves_prometheus_gauges_and_stops_on_sigterm(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811

@@ -51,6 +51,9 @@ def monitor(
     webhook: Annotated[str | None, typer.Option(help="POST each alert here (overrides monitor.webhook).")] = None,
     metrics_port: Annotated[int | None, typer.Option("--metrics-port", help="Serve Prometheus gauges on "
                                                      "127.0.0.1:PORT/metrics (with --follow).")] = None,
+    verify_every: Annotated[float, typer.Option("--verify-every", help="Seconds between full checks of the audit "
+                                                "chain with --follow (each new record is checked as it is read).")
+                            ] = 300.0,
 ) -> None:
     """Replay the audit log through the detectors; each new alert goes to standard output (JSON lines), the audit
     log, the alert store and the webhook. Exit 1 when a one-shot run raised an alert."""
@@ -58,13 +61,14 @@ def monitor(
     from veil.monitor.store import AlertStore
     from veil.vault import Vault
 
-    if interval <= 0:
-        raise ConfigError("--interval must be positive")
+    if interval <= 0 or verify_every < 0:
+        raise ConfigError("--interval must be positive and --verify-every 0 or more")
     rules = _policy(policy)
     opened = Vault(vault)
     require_principal(opened, "audit:read", policy=rules)
     sinks = _sinks(rules, opened, webhook)
-    mon = Monitor(opened.audit, settings_of(rules), store=AlertStore(opened.engine), sinks=sinks)
+    mon = Monitor(opened.audit, settings_of(rules), store=AlertStore(opened.engine), sinks=sinks,
+                  verify_every=verify_every)  # fmt: skip
     if not follow:
         raised = mon.run_once()
         err.print(f"{mon.events:,} record(s) read, {len(raised)} new alert(s)", highlight=False)
@@ -117,11 +121,10 @@ def ack_cmd(
     policy: PolicyOpt = None,
 ) -> None:
     """Acknowledge an alert (audited)."""
-    from veil.monitor.store import AlertStore
+    from veil.monitor.store import acknowledge
     from veil.vault import Vault
 
     opened = Vault(vault)
-    actor = require_principal(opened, "audit:read", policy=_policy(policy) if policy else None)
-    AlertStore(opened.engine).ack(alert_id, actor, note)
-    opened.audit.append(actor, "monitor.ack", alert=alert_id)
+    acknowledge(opened, alert_id, require_principal(opened, "audit:read", policy=_policy(policy) if policy else None),
+                note)  # fmt: skip
     err.print(f"alert {alert_id} acknowledged")

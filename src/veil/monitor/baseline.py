@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -83,13 +83,18 @@ class Proportion:
 
 @dataclass
 class HourProfile:
-    """When a principal acts: counts per hour of the day; the share of a 3-hour band around an hour."""
+    """When a principal acts: actions per hour of the day, and the days with any action in each hour."""
 
     counts: Counter[int] = field(default_factory=Counter)
+    days: defaultdict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    active: set[str] = field(default_factory=set)
     first: datetime | None = None
 
     def learn(self, at: datetime) -> None:
+        day = at.strftime("%Y-%m-%d")
         self.counts[at.hour] += 1
+        self.days[at.hour].add(day)
+        self.active.add(day)
         self.first = self.first or at
 
     @property
@@ -97,5 +102,12 @@ class HourProfile:
         return sum(self.counts.values())
 
     def band_share(self, hour: int) -> float:
+        """The share of actions in the 3-hour band around ``hour`` (smoothed)."""
         band = sum(self.counts[(hour + d) % 24] for d in (-1, 0, 1))
         return (band + 0.5) / (self.total + 12)
+
+    def band_days(self, hour: int) -> float:
+        """The share of active days with an action in the 3-hour band around ``hour``: occasional overtime is a
+        small share of actions but a regular share of days."""
+        seen = set().union(*(self.days.get((hour + d) % 24, set()) for d in (-1, 0, 1)))
+        return len(seen) / max(len(self.active), 1)

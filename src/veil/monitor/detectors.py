@@ -31,6 +31,10 @@ class Detector:
     def observe(self, e: Event, warm: bool) -> list[Alert]:
         raise NotImplementedError
 
+    def accept(self, kind: str, key: str, window: str) -> None:
+        """A person acknowledged this alert: what it flagged is normal for ``key`` from now on (default: nothing
+        to learn, the alerted window is over)."""
+
     def alert(self, e: Event, key: str, window: str, feature: str, baseline: str, observed: str, why: str,
               severity: str = "warning") -> list[Alert]:  # fmt: skip
         return [Alert(self.kind, key, window, e.at, e.id, feature, baseline, observed, why, severity)]
@@ -90,13 +94,16 @@ class BulkDetokenize(Detector):
 
 
 class NewUse(Detector):
-    """A purpose or scope a principal has never used before, once the principal has a history."""
+    """A purpose or scope a principal has never used before, once the principal has a history. A use that raised
+    an alert stays suspect (not learned) until a person acknowledges the alert: it alerts again on each later day it
+    recurs, so an attack that went unnoticed once does not become normal by repetition."""
 
     kind = "new-use"
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.seen: defaultdict[str, set[str]] = defaultdict(set)
+        self.suspect: defaultdict[str, dict[str, set[str]]] = defaultdict(dict)  # actor -> use -> days alerted
         self.since: dict[str, tuple[datetime, int]] = {}
 
     def observe(self, e: Event, warm: bool) -> list[Alert]:
@@ -107,31 +114,44 @@ class NewUse(Detector):
         uses = [f"purpose:{e.purpose}"] if e.purpose else []
         if e.action == "detokenize" and e.scope:
             uses.append(f"scope:{e.scope}")
-        known = self.seen[e.actor]
-        new = [u for u in uses if u not in known]
-        known.update(uses)
-        grown = e.at - first >= self.s.warmup and count >= 20
-        self.score = 1.0 if new and grown else 0.0
-        if not (new and grown and warm):
-            return []
-        out = []
-        for use in new:
-            kind, _, name = use.partition(":")
-            out += self.alert(e, e.actor, use, kind, f"{len([k for k in known if k.startswith(kind)]) - 1} "
-                              f"{kind}(s) used before", name, f"{e.actor} used {kind} '{name}' for the first time "
-                              f"({e.action})")  # fmt: skip
+        known, suspect = self.seen[e.actor], self.suspect[e.actor]
+        judging = warm and e.at - first >= self.s.warmup and count >= 20
+        out: list[Alert] = []
+        for use in (u for u in uses if u not in known):
+            if not judging:
+                known.add(use)  # still learning what this principal does
+                continue
+            days = suspect.setdefault(use, set())
+            if e.day in days:
+                continue
+            again, kind, name = bool(days), *use.split(":", 1)
+            days.add(e.day)
+            before = len([k for k in known if k.startswith(kind)])
+            why = (f"{e.actor} used {kind} '{name}' again ({e.action}); its first use is not acknowledged" if again
+                   else f"{e.actor} used {kind} '{name}' for the first time ({e.action})")  # fmt: skip
+            out += self.alert(e, e.actor, f"{use}@{e.day}" if again else use, kind,
+                              f"{before} {kind}(s) used before", name, why)  # fmt: skip
+        self.score = 1.0 if out else 0.0
         return out
+
+    def accept(self, kind: str, key: str, window: str) -> None:
+        if kind == self.kind:
+            use = window.split("@", 1)[0]
+            self.suspect[key].pop(use, None)
+            self.seen[key].add(use)
 
 
 class UnusualHour(Detector):
-    """Activity in an hour of the day (a 3-hour band) that makes up under 1 % of the principal's history."""
+    """Activity in an hour of the day (a 3-hour band) that makes up under 1 % of the principal's actions and
+    happened on under 5 % of the days they were active. The rest
+    of an alerted day is held back from the profile; acknowledging the alert teaches it those hours."""
 
     kind = "unusual-hour"
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.profile: defaultdict[str, HourProfile] = defaultdict(HourProfile)
-        self.flagged: set[tuple[str, str]] = set()
+        self.held: dict[tuple[str, str], list[datetime]] = {}  # alerted (principal, day) -> its activity
 
     def observe(self, e: Event, warm: bool) -> list[Alert]:
         if e.actor in SYSTEM_ACTORS or e.action.startswith("monitor."):
@@ -140,15 +160,23 @@ class UnusualHour(Detector):
         share = prof.band_share(e.at.hour)
         grown = prof.first is not None and e.at - prof.first >= self.s.warmup and prof.total >= 100
         self.score = _score(share) if grown else 0.0
-        if (e.actor, e.day) in self.flagged:
-            return []  # the rest of an alerted day does not teach the profile that this hour is normal
-        if not (warm and grown and share < 0.01):
+        held = self.held.get((e.actor, e.day))
+        if held is not None:
+            held.append(e.at)  # the rest of an alerted day does not teach the profile that this hour is normal
+            return []
+        if not (warm and grown and share < 0.01 and prof.band_days(e.at.hour) < 0.05):
             prof.learn(e.at)
             return []
-        self.flagged.add((e.actor, e.day))
-        return self.alert(e, e.actor, e.day, "hour of day", f"{share:.2%} of {prof.total} actions around "
+        self.held[(e.actor, e.day)] = [e.at]
+        return self.alert(e, e.actor, e.day, "hour of day", f"{share:.2%} of {prof.total} actions and "
+                          f"{prof.band_days(e.at.hour):.0%} of {len(prof.active)} active days around "
                           f"{e.at.hour:02d}:00 UTC", f"{e.action} at {e.at:%H:%M} UTC",
                           f"{e.actor} acted at an hour they are almost never active")  # fmt: skip
+
+    def accept(self, kind: str, key: str, window: str) -> None:
+        if kind == self.kind:
+            for at in self.held.pop((key, window), []):
+                self.profile[key].learn(at)
 
 
 class RefusalBurst(Detector):
@@ -187,38 +215,64 @@ class RefusalBurst(Detector):
 
 
 class PrivilegedUse(Detector):
-    """Exports and key operations: a principal's first, or more in a day than their history makes plausible."""
+    """Exports and key operations: a principal's first of an action, or more in a day than their history makes
+    plausible. A first that raised an alert stays suspect until acknowledged (alerting again on a later day), and
+    alerted days stay out of the principal's daily rate."""
 
     kind = "privileged"
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.done: defaultdict[str, set[str]] = defaultdict(set)
-        self.daily: dict[tuple[str, str], int] = {}
-        self.first: dict[str, datetime] = {}
+        self.suspect: defaultdict[str, dict[str, set[str]]] = defaultdict(dict)  # actor -> action -> days alerted
+        self.daily: defaultdict[tuple[str, str], dict[str, int]] = defaultdict(dict)  # (actor, kind) -> day -> n
+        self.alerted: set[tuple[str, str, str]] = set()  # (actor, kind, day) kept out of the rate
+        self.first: dict[tuple[str, str], datetime] = {}
 
     def observe(self, e: Event, warm: bool) -> list[Alert]:
         kind = "export" if e.action in EXPORTS else "key-operation" if e.action in KEY_OPS else ""
         if not kind or e.result != "ok":
             return []
-        day_key = (e.actor, f"{kind}@{e.day}")
-        today = self.daily.get(day_key, 0) + 1
-        self.daily[day_key] = today
-        first = self.first.setdefault(f"{e.actor}/{kind}", e.at)
-        new = e.action not in self.done[e.actor]
-        self.done[e.actor].add(e.action)
-        days = max((e.at - first).days, 1)
-        past = sum(n for (a, w), n in self.daily.items() if a == e.actor and w.startswith(kind)) - today
+        days = self.daily[(e.actor, kind)]
+        today = days[e.day] = days.get(e.day, 0) + 1
+        first = self.first.setdefault((e.actor, kind), e.at)
+        if e.action not in self.done[e.actor]:
+            if not warm:
+                self.done[e.actor].add(e.action)
+                return []
+            return self._first(e, kind)
+        past = sum(n for d, n in days.items() if d != e.day and (e.actor, kind, d) not in self.alerted)
         rate = Rate()
-        rate.learn(past / days)
+        rate.learn(past / max((e.at - first).days, 1))
         tail = rate.tail(today)
-        self.score = max(_score(tail), 1.0 if new else 0.0)
-        if not warm:
+        self.score = _score(tail)
+        if not warm or today < 3 or tail >= self.s.sensitivity or (e.actor, kind, e.day) in self.alerted:
             return []
-        if new:
-            return self.alert(e, e.actor, e.action, kind, f"{e.actor} never ran {e.action}", e.action,
-                              f"{e.actor} ran {e.action} for the first time", "high")  # fmt: skip
-        if today >= 3 and tail < self.s.sensitivity:
-            return self.alert(e, e.actor, f"{kind}@{e.day}", f"{kind}s per day", f"{past / days:.2f} per day",
-                              f"{today} today", f"{e.actor} ran {today} {kind}s today")  # fmt: skip
-        return []
+        self.alerted.add((e.actor, kind, e.day))
+        return self.alert(e, e.actor, f"{kind}@{e.day}", f"{kind}s per day", f"{float(rate.mean.get()):.2f} per day",
+                          f"{today} today", f"{e.actor} ran {today} {kind}s today")  # fmt: skip
+
+    def _first(self, e: Event, kind: str) -> list[Alert]:
+        self.score = 1.0
+        days = self.suspect[e.actor].setdefault(e.action, set())
+        if e.day in days:
+            return []
+        again = bool(days)
+        days.add(e.day)
+        self.alerted.add((e.actor, kind, e.day))
+        why = (f"{e.actor} ran {e.action} again; its first run is not acknowledged" if again
+               else f"{e.actor} ran {e.action} for the first time")  # fmt: skip
+        return self.alert(e, e.actor, f"{e.action}@{e.day}" if again else e.action, kind,
+                          f"{e.actor} never ran {e.action}", e.action, why, "high")  # fmt: skip
+
+    def accept(self, kind: str, key: str, window: str) -> None:
+        if kind != self.kind:
+            return
+        head, _, day = window.partition("@")
+        if head in EXPORTS | KEY_OPS:  # a first (or its repeat): the action is this principal's from now on
+            self.done[key].add(head)
+            what = "export" if head in EXPORTS else "key-operation"
+            for alerted in self.suspect[key].pop(head, set()):
+                self.alerted.discard((key, what, alerted))
+        if head in ("export", "key-operation") and day:  # a busy day: its count is normal after all
+            self.alerted.discard((key, head, day))

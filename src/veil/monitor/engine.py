@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from veil.monitor.baseline import Settings
@@ -18,6 +18,7 @@ from veil.monitor.events import Alert, Event
 from veil.monitor.sinks import Sink
 from veil.monitor.spending import DpBurn, LeakRate
 from veil.monitor.store import AlertStore
+from veil.vault.audit import GENESIS
 
 DETECTORS: dict[str, type[Detector]] = {d.kind: d for d in (BulkDetokenize, NewUse, UnusualHour, RefusalBurst,
                                                              PrivilegedUse, DpBurn, LeakRate)}  # fmt: skip
@@ -33,8 +34,11 @@ def settings_of(policy: Any) -> Settings:
 
 
 class Monitor:
+    """``verify_every``: seconds between full verifications of the chain (its checkpoint included); in between,
+    each record read is checked against the one before it as it arrives, so following a large log stays cheap."""
+
     def __init__(self, audit: Any, settings: Settings, *, store: AlertStore | None = None,
-                 sinks: Sequence[Sink] = (), name: str = "default") -> None:  # fmt: skip
+                 sinks: Sequence[Sink] = (), name: str = "default", verify_every: float = 300.0) -> None:  # fmt: skip
         self.audit, self.settings, self.store, self.sinks, self.name = audit, settings, store, list(sinks), name
         self.detectors = [cls(settings) for cls in DETECTORS.values()]
         self.first_at: datetime | None = None
@@ -42,6 +46,9 @@ class Monitor:
         self.events = 0
         self.cursor = store.cursor(name) if store else 0
         self.tamper_reported = False
+        self.verify_every = verify_every
+        self._verified: float | None = None  # monotonic time of the last full verification
+        self._prev = GENESIS  # the digest of the last record read
 
     def feed(self, e: Event) -> list[Alert]:
         """Every detector's alerts about one event (the baselines learn from it)."""
@@ -50,18 +57,27 @@ class Monitor:
         self.events += 1
         return [a for d in self.detectors for a in d.observe(e, warm)]
 
+    def learn(self, ack: Event) -> None:
+        """An acknowledged alert (its audit record names kind, key and window) teaches the detector it came from."""
+        kind, key, window = (str(ack.details.get(k, "")) for k in ("kind", "key", "window"))
+        if ack.result == "ok" and kind and key:
+            for d in self.detectors:
+                d.accept(kind, key, window)
+
     def run_once(self, on_alert: OnAlert | None = None) -> list[Alert]:
         """Read the records added since the last call; the new alerts (stored, sent, returned)."""
-        raised: list[Alert] = []
+        raised = self._check_chain(on_alert)
         for rec in self.audit.records(after=self.last_id):
+            raised += self._link(rec, on_alert)
             event = Event.from_record(rec)
             self.last_id = event.id
+            if event.action == "monitor.ack":
+                self.learn(event)
             if event.action in OWN:
                 continue
             for alert in self.feed(event):
                 if event.id > self.cursor and self._emit(alert, on_alert):
                     raised.append(alert)
-        raised += self._check_chain(on_alert)
         if self.store and self.last_id > self.cursor:
             self.store.advance(self.name, self.last_id)
             self.cursor = self.last_id
@@ -78,17 +94,29 @@ class Monitor:
             on_alert(alert, alert_id)
         return True
 
+    def _link(self, rec: dict[str, Any], on_alert: OnAlert | None) -> list[Alert]:
+        """The record checked against the one read before it."""
+        problem = None if rec["id"] == self.last_id + 1 else f"record {self.last_id + 1} is missing (deleted)"
+        problem = problem or self.audit.breaks(self._prev, rec)
+        self._prev = bytes(rec["digest"])
+        return self._tampered(int(rec["id"]), problem, on_alert) if problem else []
+
     def _check_chain(self, on_alert: OnAlert | None) -> list[Alert]:
+        """The whole chain and its checkpoint, at the first run and every ``verify_every`` seconds."""
+        now = time.monotonic()
+        if self._verified is not None and now - self._verified < self.verify_every:
+            return []
+        self._verified = now
         found = self.audit.verify()
-        if found.ok or self.tamper_reported:
+        return [] if found.ok else self._tampered(found.first_bad or 0, found.problem, on_alert)
+
+    def _tampered(self, bad: int, problem: str, on_alert: OnAlert | None) -> list[Alert]:
+        if self.tamper_reported:
             return []
         self.tamper_reported = True
-        from datetime import UTC
-
-        bad = found.first_bad or 0
         alert = Alert("audit-chain", "audit", f"record {bad}", datetime.now(UTC), bad, "hash chain",
-                      "every record chained to the previous", found.problem,
-                      f"the audit log was tampered with: record {bad} {found.problem}", "critical")  # fmt: skip
+                      "every record chained to the previous", problem,
+                      f"the audit log was tampered with: record {bad} {problem}", "critical")  # fmt: skip
         return [alert] if self._emit(alert, on_alert) else []
 
     def follow(self, interval: float, on_alert: OnAlert | None = None, stop: Callable[[], bool] = lambda: False,

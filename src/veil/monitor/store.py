@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from veil.errors import InputError
+from veil.errors import AccessDenied, InputError
 from veil.monitor.events import Alert
 from veil.storage.engine import write_tx
 from veil.storage.schema import alerts, monitor_state
 
 STATUSES = ("open", "acked")
+LOCAL_ACTORS = frozenset({"local"})  # access.enforce off: one operator, no principals
 
 
 class AlertStore:
@@ -48,14 +49,21 @@ class AlertStore:
         with self.engine.connect() as conn:
             return {str(k): int(n) for k, n in conn.execute(stmt)}
 
-    def ack(self, alert_id: int, actor: str, note: str = "") -> None:
+    def ack(self, alert_id: int, actor: str, note: str = "") -> dict[str, Any]:
+        """Mark an open alert acknowledged; the alert as it was. An alert about a principal is acknowledged by
+        someone else: acknowledging teaches the monitor that what it flagged is normal for that principal."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with write_tx(self.engine) as conn:
-            done = conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.status == "open")
-                                .values(status="acked", acked_by=actor, acked_at=now, note=note[:1000]))  # fmt: skip
-            if done.rowcount == 0:
-                exists = conn.execute(select(alerts.c.id).where(alerts.c.id == alert_id)).first()
-                raise InputError(f"alert {alert_id} is already acknowledged" if exists else f"no alert {alert_id}")
+            row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+            if row is None:
+                raise InputError(f"no alert {alert_id}")
+            if row.status != "open":
+                raise InputError(f"alert {alert_id} is already acknowledged")
+            if actor == row.key and actor not in LOCAL_ACTORS:
+                raise AccessDenied(f"alert {alert_id} is about {actor}: another principal acknowledges it")
+            conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.status == "open")
+                         .values(status="acked", acked_by=actor, acked_at=now, note=note[:1000]))  # fmt: skip
+        return dict(row._mapping)
 
     def cursor(self, name: str) -> int:
         with self.engine.connect() as conn:
@@ -69,3 +77,11 @@ class AlertStore:
                                  .values(last_record=last, updated=now))  # fmt: skip
             if moved.rowcount == 0:
                 conn.execute(monitor_state.insert().values(name=name, last_record=last, updated=now))
+
+
+def acknowledge(vault: Any, alert_id: int, actor: str, note: str = "") -> dict[str, Any]:
+    """Acknowledge an alert and put it on the record: the ``monitor.ack`` audit record names the alert's kind, key
+    and window, which is how every monitor (now or replaying the log later) learns it. The alert as it was."""
+    row = AlertStore(vault.engine).ack(alert_id, actor, note)
+    vault.audit.append(actor, "monitor.ack", alert=alert_id, kind=row["kind"], key=row["key"], window=row["window"])
+    return row

@@ -117,6 +117,15 @@ class AuditLog:
             rows = conn.execute(select(audit).where(audit.c.subject == subject).order_by(audit.c.id)).all()
         return [{k: (json.loads(r.details) if k == "details" else r._mapping[k]) for k in FIELDS} for r in rows]
 
+    def breaks(self, prev: bytes, rec: dict[str, Any]) -> str | None:
+        """Why ``rec`` (as :meth:`records` yields it) does not continue a chain whose last digest is ``prev``; None
+        when it does. A reader that follows the log checks each new record with this as it arrives."""
+        if bytes(rec["prev"]) != prev:
+            return "does not follow the previous record (deleted or reordered)"
+        if not hmac.compare_digest(bytes(rec["digest"]), self._digest(prev, rec)):
+            return "its content was changed after it was written"
+        return None
+
     def verify(self) -> Verification:
         """The chain checked record by record, then its head against the newest anchored checkpoint."""
         point = self.anchor.newest() if self.anchor is not None else None
@@ -134,12 +143,9 @@ class AuditLog:
             count += 1
             if rec["id"] != count:
                 return Verification(False, count, rec["id"], f"record {count} is missing (deleted)")
-            if bytes(rec["prev"]) != prev:
-                return Verification(
-                    False, count, rec["id"], "does not follow the previous record (deleted or reordered)"
-                )
-            if not hmac.compare_digest(bytes(rec["digest"]), self._digest(prev, rec)):
-                return Verification(False, count, rec["id"], "its content was changed after it was written")
+            problem = self.breaks(prev, rec)
+            if problem:
+                return Verification(False, count, rec["id"], problem)
             prev = bytes(rec["digest"])
             if point is not None and rec["id"] == point.last_id:
                 at_point = prev
