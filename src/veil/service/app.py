@@ -75,7 +75,7 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 def create_app(state: State) -> Any:
-    from veil.service.api import audit, governance, he, privacy, session, tables, text
+    from veil.service.api import alerts, audit, governance, he, privacy, session, tables, text
     from veil.service.web import center, common, dashboard
 
     mounted: list[Any] = []  # sub-apps whose lifespan (the guard's warm-up and shutdown) runs with the service's
@@ -90,7 +90,7 @@ def create_app(state: State) -> Any:
     app = FastAPI(title="Veil", version="0.1.0", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.veil = state
     errors.install(app)
-    for module in (text, tables, privacy, audit, governance, session, he):
+    for module in (text, tables, privacy, audit, alerts, governance, session, he):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     common.install(app)

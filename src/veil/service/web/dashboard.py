@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from veil.errors import AccessDenied, VeilError
+from veil.errors import AccessDenied, InputError, VeilError
 from veil.service.api.session import login as start_session
 from veil.service.deps import COOKIE
 from veil.service.security import WebSession
@@ -137,7 +137,9 @@ def audit(request: Request, _item: Any) -> dict[str, Any]:
     page = max(0, min(10_000, int(q.get("page", "0")) if q.get("page", "0").isdigit() else 0))
     rows, total = pages.audit_page(st_of(request), filters, page)
     chain = pages.chain_status(st_of(request))
-    return {"rows": rows, "total": total, "filters": filters, "pageno": page, "chain": chain}
+    alerts = pages.open_alerts(st_of(request))
+    return {"rows": rows, "total": total, "filters": filters, "pageno": page, "chain": chain, "alerts": alerts,
+            "notice": q.get("notice", "")[:200]}  # fmt: skip
 
 
 @router.post("/audit/verify")
@@ -146,6 +148,26 @@ async def audit_verify(request: Request) -> Response:
     check_csrf(item, await request.form())
     await run_in_threadpool(pages.chain_status, st_of(request), refresh=True)
     return RedirectResponse("/ui/audit", status_code=303)
+
+
+@router.post("/audit/ack")
+async def alert_ack(request: Request) -> Response:
+    """Acknowledge a monitor alert (an alert about the operator themself is refused, as in the API)."""
+    from veil.monitor.store import acknowledge
+
+    item = operator(request, "audit")
+    form = await request.form()
+    check_csrf(item, form)
+    raw = str(form.get("alert", ""))
+    try:
+        if not raw.isdigit():
+            raise InputError("no such alert")
+        await run_in_threadpool(acknowledge, st_of(request).vault, int(raw), item.session.principal if item.session
+                                else "?", str(form.get("note", ""))[:1000])  # fmt: skip
+    except VeilError as exc:
+        return render(request, "denied.html", item, status=403 if isinstance(exc, AccessDenied) else 400,
+                      message=exc.message, page="audit")  # fmt: skip
+    return RedirectResponse(f"/ui/audit?notice=alert+{raw}+acknowledged", status_code=303)
 
 
 @_page("governance")

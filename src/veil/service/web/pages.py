@@ -139,3 +139,10 @@ def chain_status(st: State, *, refresh: bool = False) -> tuple[float, Any] | Non
     if refresh:
         _VERIFIED[key] = (time.time(), st.vault.audit.verify())
     return _VERIFIED.get(key)
+
+
+def open_alerts(st: State, limit: int = 100) -> list[dict[str, Any]]:
+    """The monitor's open alerts, newest first."""
+    from veil.monitor.store import AlertStore
+
+    return AlertStore(st.vault.engine).list("open", None, limit)
