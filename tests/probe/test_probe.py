@@ -144,3 +144,35 @@ def test_the_cli_names_bad_targets(env: dict[str, str], tmp_path: Path) -> None:
     assert res.returncode == 2 and "error" in res.stdout
     res = veil(env, "probe", "run", "--target", "x=http://127.0.0.1:9/v1", "--api-key-env", "VEIL_NO_SUCH_KEY")
     assert res.returncode == 2 and "VEIL_NO_SUCH_KEY" in res.stderr
+
+
+def _hostile() -> Any:
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    app = FastAPI()
+
+    @app.post("/huge/v1/chat/completions")
+    async def huge() -> StreamingResponse:
+        return StreamingResponse(iter([b"x" * 1_000_000] * 50), media_type="application/json")
+
+    @app.post("/odd/v1/chat/completions")
+    async def odd() -> JSONResponse:
+        return JSONResponse({"choices": [{"message": ["not", "a", "message"]}]})
+
+    @app.post("/down/v1/chat/completions")
+    async def down() -> JSONResponse:
+        return JSONResponse({"error": {"type": "overloaded"}}, status_code=503)
+
+    return app
+
+
+def test_a_hostile_or_broken_endpoint_is_an_error_not_a_pass_or_a_crash() -> None:
+    probes = load_probes(None, ["pii-bait"])[:1]
+    with Server(_hostile()) as bad:
+        targets = [Target(n, f"{bad.url}/{n}/v1", "m") for n in ("huge", "odd", "down")]
+        results = {r.target: r for r in run(targets, probes, DETECTOR, seed=1)}
+    assert {r.status for r in results.values()} == {"error"}
+    assert results["huge"].evidence == ["answer over 4,000,000 bytes"]
+    assert results["odd"].evidence == ["unusable answer (HTTP 200)"]
+    assert results["down"].evidence == ["unusable answer (HTTP 503)"]

@@ -16,6 +16,8 @@ from veil.probe.bait import Bait
 from veil.probe.rules import Answer, judge
 from veil.probe.suite import Probe
 
+MAX_ANSWER = 4_000_000  # bytes of one answer
+
 
 @dataclass(frozen=True)
 class Target:
@@ -72,29 +74,47 @@ def mask(text: str, bait: Bait, detector: Any) -> str:
 
 def ask(client: httpx.Client, target: Target, probe: Probe, detector: Any, seed: int | None) -> Result:
     bait = Bait.fresh(seed)
+    url = target.base_url.rstrip("/") + "/chat/completions"
     try:
-        resp = client.post(target.base_url.rstrip("/") + "/chat/completions", json=probe.request(bait, target.model),
-                           headers=target.auth())  # fmt: skip
+        status, body = _post(client, url, probe.request(bait, target.model), target.auth())
     except httpx.HTTPError as exc:
         return Result(target.name, probe.id, probe.family, "error", [f"no answer: {type(exc).__name__}"], "")
-    if resp.status_code in (400, 403, 422) and "veil_" in resp.text:
-        code = _error_code(resp)
-        return Result(target.name, probe.id, probe.family, "blocked", [f"refused by the guard ({code})"], "")
+    except _TooLong:
+        return Result(target.name, probe.id, probe.family, "error", [f"answer over {MAX_ANSWER:,} bytes"], "")
+    if status in (400, 403, 422) and b"veil_" in body:
+        why = f"refused by the guard ({_error_code(status, body)})"
+        return Result(target.name, probe.id, probe.family, "blocked", [why], "")
     try:
-        resp.raise_for_status()
-        answer = parse_answer(resp.json())
-    except (httpx.HTTPStatusError, ValueError, KeyError, IndexError, TypeError, AttributeError):
-        return Result(target.name, probe.id, probe.family, "error", [f"unusable answer (HTTP {resp.status_code})"], "")
+        if not 200 <= status < 300:
+            raise ValueError(status)
+        answer = parse_answer(json.loads(body))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return Result(target.name, probe.id, probe.family, "error", [f"unusable answer (HTTP {status})"], "")
     passed, evidence = judge(probe.rule, answer, bait, detector)
     shown = mask(answer.everything, bait, detector)
     return Result(target.name, probe.id, probe.family, "pass" if passed else "fail", evidence, shown)
 
 
-def _error_code(resp: httpx.Response) -> str:
+class _TooLong(Exception):
+    pass
+
+
+def _post(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, bytes]:
+    """The status and body, read only up to MAX_ANSWER bytes (an endpoint under test may be hostile)."""
+    with client.stream("POST", url, json=body, headers=headers) as resp:
+        got = bytearray()
+        for chunk in resp.iter_bytes():
+            got += chunk
+            if len(got) > MAX_ANSWER:
+                raise _TooLong
+        return resp.status_code, bytes(got)
+
+
+def _error_code(status: int, body: bytes) -> str:
     try:
-        return str(json.loads(resp.text)["error"]["type"])
+        return str(json.loads(body)["error"]["type"])
     except (ValueError, KeyError, TypeError):
-        return f"HTTP {resp.status_code}"
+        return f"HTTP {status}"
 
 
 def run(targets: list[Target], probes: list[Probe], detector: Any, *, repeat: int = 1, workers: int = 4,
