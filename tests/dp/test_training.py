@@ -39,3 +39,19 @@ def test_dp_sgd_on_adult(adult: pl.DataFrame, vault: Vault) -> None:
                                ledger=ledger, dataset="adult-train")  # fmt: skip
     with pytest.raises(ConfigError, match="above 1/rows"):
         training.train_private(_model(x.shape[1]), x[:100], y[:100], target_epsilon=1.0, target_delta=0.1)
+
+
+def test_a_sequence_examples_loss_is_its_own() -> None:
+    """Each sequence's loss is the mean over its own labelled positions, and the batch's is the mean of those: one
+    example's gradient (what DP-SGD clips) never depends on another example's length."""
+    from veil.dp.training import _loss
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 5, 7, generator=gen)
+    labels = torch.randint(0, 7, (3, 5), generator=gen)
+    labels[0, 2:] = -100  # a short example
+    labels[2, 4:] = -100
+    alone = [_loss(torch, logits[i : i + 1], labels[i : i + 1]) for i in range(3)]
+    assert torch.isclose(_loss(torch, logits, labels), torch.stack(alone).mean())
+    first = torch.nn.functional.cross_entropy(logits[0, :2], labels[0, :2])
+    assert torch.isclose(alone[0], first)

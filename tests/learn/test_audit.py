@@ -116,7 +116,7 @@ def test_a_repeated_canary_is_exposed_and_an_unplanted_one_is_not() -> None:
     rng = np.random.default_rng(4)
     planted = make_canaries(["ssn"], [12], rng)
     control = Canary("ssn", planted[0].prefix, "912-34-5678", 0)  # never in the corpus
-    lm = train_charlm("\n".join(plant(lines, planted, rng)), epochs=8, hidden=128, extra_chars="0123456789 -")
+    lm = train_charlm(plant(lines, planted, rng), epochs=8, hidden=128, extra_chars="0123456789 -")
     hot, cold = exposure(lm, planted[0], candidates=500), exposure(lm, control, candidates=500)
     assert hot.exposure > 15 > 8 > cold.exposure
     assert hot.sampled_rank == 0 and hot.to_dict()["max_exposure"] == pytest.approx(26.58, abs=0.01)

@@ -145,13 +145,15 @@ def canaries_cmd(
         raise ConfigError("--candidates must be at least 100")
     rng = np.random.default_rng(seed)
     planted = make_canaries([k.strip() for k in kinds.split(",") if k.strip()], counts, rng)
-    text = "\n".join(plant(_corpus(corpus), planted, rng))
-    err.print(f"training on {len(text):,} characters with {sum(c.repeats for c in planted)} canary insertions"
-              + (f", DP-SGD epsilon {epsilon:g}" if epsilon else ""), highlight=False)  # fmt: skip
-    lm = train_charlm(text, epochs=epochs, epsilon=epsilon, seed=seed, extra_chars="0123456789 -")
+    lines = plant(_corpus(corpus), planted, rng)
+    chars = sum(map(len, lines))
+    private = f", DP-SGD epsilon {epsilon:g} per line" if epsilon else ""
+    err.print(f"training on {len(lines):,} lines ({chars:,} characters) with {sum(c.repeats for c in planted)} "
+              f"canary lines{private}", highlight=False)  # fmt: skip
+    lm = train_charlm(lines, epochs=epochs, epsilon=epsilon, seed=seed, extra_chars="0123456789 -")
     found = [exposure(lm, c, candidates=candidates, seed=seed + 1) for c in planted]
     for e in found:
         err.print(f"{e.canary.kind} x{e.canary.repeats}: exposure {e.exposure:.1f} of "
                   f"{e.to_dict()['max_exposure']} bits", highlight=False)  # fmt: skip
-    doc = {"characters": len(text), "epsilon": lm.epsilon, "canaries": [e.to_dict() for e in found]}
+    doc = {"lines": len(lines), "characters": chars, "epsilon": lm.epsilon, "canaries": [e.to_dict() for e in found]}
     _finish(doc, judge(requirement, exposures=[e.exposure for e in found]), out, overwrite)

@@ -165,10 +165,20 @@ def _setup(model: Any, features: Any, labels: Any, batch_size: int, learning_rat
     return loader, torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
 
 
+def _loss(torch: Any, out: Any, y: Any) -> Any:
+    """Cross-entropy, the mean over examples. A sequence model's example (logits (B, L, C), labels (B, L), -100
+    where there is nothing to predict) has the mean over its own positions as its loss, so that one example's
+    gradient never depends on another's (DP-SGD clips each example's)."""
+    if out.dim() == 2:
+        return torch.nn.functional.cross_entropy(out, y)
+    each = torch.nn.functional.cross_entropy(out.transpose(1, 2), y, reduction="none", ignore_index=-100)
+    mask = (y != -100).to(each.dtype)
+    return ((each * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)).mean()
+
+
 def _train(model: Any, optimizer: Any, loader: Any, epochs: int) -> tuple[list[float], int]:
     """Cross-entropy epochs; the mean loss of each epoch and the number of steps."""
     torch = _torch()
-    loss_fn = torch.nn.CrossEntropyLoss()
     losses: list[float] = []
     steps = 0
     model.train()
@@ -178,7 +188,7 @@ def _train(model: Any, optimizer: Any, loader: Any, epochs: int) -> tuple[list[f
             if len(x) == 0:  # Poisson sampling can draw an empty batch
                 continue
             optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
+            loss = _loss(torch, model(x), y)
             loss.backward()
             optimizer.step()
             total += float(loss.detach())
