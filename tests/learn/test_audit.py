@@ -120,3 +120,14 @@ def test_a_repeated_canary_is_exposed_and_an_unplanted_one_is_not() -> None:
     hot, cold = exposure(lm, planted[0], candidates=500), exposure(lm, control, candidates=500)
     assert hot.exposure > 15 > 8 > cold.exposure
     assert hot.sampled_rank == 0 and hot.to_dict()["max_exposure"] == pytest.approx(26.58, abs=0.01)
+
+
+def test_a_model_trained_elsewhere_is_audited_as_given() -> None:
+    sklearn = pytest.importorskip("sklearn.ensemble")
+    x, y = _noisy(400, 7)
+    fitted = sklearn.RandomForestClassifier(n_estimators=30, random_state=0).fit(x[:200], y[:200])
+    report = audit_membership(lambda: sklearn.RandomForestClassifier(n_estimators=30), x[:200], y[:200], x[200:],
+                              y[200:], target=fitted, shadows=4)  # fmt: skip
+    assert report.train_accuracy > 0.98 and report.strongest.roc.auc > 0.7  # a forest remembers its noisy labels
+    with pytest.raises(ReleaseRefused):
+        require(judge(ModelRequirement(mia_auc_max=0.55), auc=report.strongest.roc.auc))
