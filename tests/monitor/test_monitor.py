@@ -46,8 +46,9 @@ def _history(vault: Vault, anomaly: bool = True) -> None:
 
 
 @pytest.fixture
-def vault(tmp_path: Path) -> Vault:
-    return Vault(f"sqlite:///{tmp_path / 'v.db'}", master_key=MasterKey(b"m" * 32, "test"))
+def vault(db_url: str) -> Vault:
+    """On SQLite and on a real PostgreSQL (the alert store's one-per-window rule, the chain checks)."""
+    return Vault(db_url, master_key=MasterKey(b"m" * 32, "test"))
 
 
 def test_alerts_are_stored_once_and_the_monitors_own_records_are_not_activity(vault: Vault) -> None:
@@ -67,7 +68,7 @@ def test_alerts_are_stored_once_and_the_monitors_own_records_are_not_activity(va
     assert len(store.list()) == 1 and store.list("acked")[0]["acked_by"] == "ops"
 
 
-def test_an_acknowledged_first_is_learned_and_an_unacknowledged_one_alerts_again(vault: Vault) -> None:
+def test_an_acknowledged_first_is_learned_and_an_unacknowledged_one_alerts_again(vault: Vault, tmp_path: Path) -> None:
     feed = Feed()
     events = office_hours(feed, "ana", 7)
     day8, day9 = T0 + timedelta(days=8, hours=10), T0 + timedelta(days=9, hours=10)
@@ -83,7 +84,7 @@ def test_an_acknowledged_first_is_learned_and_an_unacknowledged_one_alerts_again
     replay = Monitor(vault.audit, S, store=AlertStore(vault.engine), name="fresh")
     assert replay.run_once() == []  # a restart learns the acknowledgement from the log too
     # the same first use, not acknowledged, alerts again on a later day
-    other = Vault(str(vault.engine.url).replace("v.db", "w.db"), master_key=MasterKey(b"m" * 32, "test"))
+    other = Vault(f"sqlite:///{tmp_path / 'other.db'}", master_key=MasterKey(b"m" * 32, "test"))
     again = [feed.event(day9, "ana", "detokenize", scope="default", purpose="marketing", requested=10)]
     other.audit.append_many([feed.record(e) for e in [*events, *again]])
     windows = [a.window for a in Monitor(other.audit, S, store=AlertStore(other.engine)).run_once()]
@@ -137,6 +138,7 @@ class Hook(BaseHTTPRequestHandler):
 
 
 def test_the_webhook_gets_signed_json_and_a_dead_one_does_not_stop_the_monitor(vault: Vault) -> None:
+    Hook.got.clear()
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
