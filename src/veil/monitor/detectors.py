@@ -63,6 +63,27 @@ class Window:
         return not alerted
 
 
+class Suspects:
+    """Alerted firsts (a purpose, an export...) not yet acknowledged, per principal, with the days they alerted on:
+    one alert a day while they recur, until a person acknowledges one."""
+
+    def __init__(self) -> None:
+        self.days: defaultdict[str, dict[str, set[str]]] = defaultdict(dict)
+
+    def flag(self, actor: str, item: str, day: str) -> str | None:
+        """"first" or "again" when ``item`` should alert on ``day``; None when it already did that day."""
+        days = self.days[actor].setdefault(item, set())
+        if day in days:
+            return None
+        state = "again" if days else "first"
+        days.add(day)
+        return state
+
+    def clear(self, actor: str, item: str) -> set[str]:
+        """Acknowledged: no longer suspect; the days it alerted on."""
+        return self.days[actor].pop(item, set())
+
+
 class BulkDetokenize(Detector):
     """Values detokenized by a principal in an hour, against that principal's usual hours (log-Gaussian)."""
 
@@ -103,7 +124,7 @@ class NewUse(Detector):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.seen: defaultdict[str, set[str]] = defaultdict(set)
-        self.suspect: defaultdict[str, dict[str, set[str]]] = defaultdict(dict)  # actor -> use -> days alerted
+        self.suspect = Suspects()
         self.since: dict[str, tuple[datetime, int]] = {}
 
     def observe(self, e: Event, warm: bool) -> list[Alert]:
@@ -114,18 +135,17 @@ class NewUse(Detector):
         uses = [f"purpose:{e.purpose}"] if e.purpose else []
         if e.action == "detokenize" and e.scope:
             uses.append(f"scope:{e.scope}")
-        known, suspect = self.seen[e.actor], self.suspect[e.actor]
+        known = self.seen[e.actor]
         judging = warm and e.at - first >= self.s.warmup and count >= 20
         out: list[Alert] = []
         for use in (u for u in uses if u not in known):
             if not judging:
                 known.add(use)  # still learning what this principal does
                 continue
-            days = suspect.setdefault(use, set())
-            if e.day in days:
+            state = self.suspect.flag(e.actor, use, e.day)
+            if state is None:
                 continue
-            again, kind, name = bool(days), *use.split(":", 1)
-            days.add(e.day)
+            again, (kind, name) = state == "again", use.split(":", 1)
             before = len([k for k in known if k.startswith(kind)])
             why = (f"{e.actor} used {kind} '{name}' again ({e.action}); its first use is not acknowledged" if again
                    else f"{e.actor} used {kind} '{name}' for the first time ({e.action})")  # fmt: skip
@@ -137,7 +157,7 @@ class NewUse(Detector):
     def accept(self, kind: str, key: str, window: str) -> None:
         if kind == self.kind:
             use = window.split("@", 1)[0]
-            self.suspect[key].pop(use, None)
+            self.suspect.clear(key, use)
             self.seen[key].add(use)
 
 
@@ -224,7 +244,7 @@ class PrivilegedUse(Detector):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.done: defaultdict[str, set[str]] = defaultdict(set)
-        self.suspect: defaultdict[str, dict[str, set[str]]] = defaultdict(dict)  # actor -> action -> days alerted
+        self.suspect = Suspects()
         self.daily: defaultdict[tuple[str, str], dict[str, int]] = defaultdict(dict)  # (actor, kind) -> day -> n
         self.alerted: set[tuple[str, str, str]] = set()  # (actor, kind, day) kept out of the rate
         self.first: dict[tuple[str, str], datetime] = {}
@@ -254,11 +274,10 @@ class PrivilegedUse(Detector):
 
     def _first(self, e: Event, kind: str) -> list[Alert]:
         self.score = 1.0
-        days = self.suspect[e.actor].setdefault(e.action, set())
-        if e.day in days:
+        state = self.suspect.flag(e.actor, e.action, e.day)
+        if state is None:
             return []
-        again = bool(days)
-        days.add(e.day)
+        again = state == "again"
         self.alerted.add((e.actor, kind, e.day))
         why = (f"{e.actor} ran {e.action} again; its first run is not acknowledged" if again
                else f"{e.actor} ran {e.action} for the first time")  # fmt: skip
@@ -272,7 +291,7 @@ class PrivilegedUse(Detector):
         if head in EXPORTS | KEY_OPS:  # a first (or its repeat): the action is this principal's from now on
             self.done[key].add(head)
             what = "export" if head in EXPORTS else "key-operation"
-            for alerted in self.suspect[key].pop(head, set()):
+            for alerted in self.suspect.clear(key, head):
                 self.alerted.discard((key, what, alerted))
         if head in ("export", "key-operation") and day:  # a busy day: its count is normal after all
             self.alerted.discard((key, head, day))
