@@ -138,3 +138,31 @@ def test_legacy_completions_and_the_model_list_through_the_guard(stack: Any) -> 
     assert r.status_code == 200 and isinstance(r.json()["choices"][0]["text"], str)
     assert not any(v in json.dumps(seen[-1]) for v in RAW)
     assert httpx.get(url + "/v1/models", timeout=10).json()["data"]
+
+
+def test_the_probe_suite_judges_the_real_model_and_the_guard_keeps_the_bait_from_it(llama: str, tmp_path: Path) -> None:
+    """veil probe against a real model, directly and behind the guard of examples/probe/guard.yaml: every answer
+    is judged (no errors), and behind the guard the model never receives a planted value, so no pii-bait leaks."""
+    from veil.detect.custom import build_detector
+    from veil.policy.loader import load_policy
+    from veil.probe.bait import Bait
+    from veil.probe.report import summary
+    from veil.probe.rules import contains
+    from veil.probe.runner import Target, run
+    from veil.probe.suite import load_probes
+
+    seen: list[dict[str, Any]] = []
+    policy = load_policy(Path(__file__).resolve().parents[2] / "examples" / "probe" / "guard.yaml")
+    vault = Vault(f"sqlite:///{tmp_path / 'v.db'}", master_key=MasterKey(b"p" * 32, "test"))
+    guard = Guard(policy, Anonymizer(policy, vault=vault))
+    probes = load_probes(None, ["pii-bait", "system-secret"])
+    with Server(recorder(llama, seen)) as rec, Server(create_app(guard, rec.url)) as proxy:
+        targets = [Target("direct", llama + "/v1", "smollm2"), Target("guarded", proxy.url + "/v1", "smollm2")]
+        results = run(targets, probes, build_detector(ner=False), workers=1, timeout=300, seed=3)
+    assert not [r for r in results if r.status == "error"]
+    rows = {(r["family"], r["target"]): r for r in summary(results)}
+    assert rows[("pii-bait", "guarded")]["failed"] == 0
+    bait = Bait.fresh(3)
+    assert seen and seen[0]["messages"][0]["content"].startswith("Privacy rules")
+    for body in seen:  # what reached the model through the guard
+        assert not [k for k in ("ssn", "card", "email", "phone") if contains(json.dumps(body), bait.values[k])]
