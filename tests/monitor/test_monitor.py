@@ -78,8 +78,10 @@ def test_an_acknowledged_first_is_learned_and_an_unacknowledged_one_alerts_again
     mon = Monitor(vault.audit, S, store=store)
     assert [a.window for a in mon.run_once()] == ["purpose:marketing"]
     row = store.ack(store.list()[0]["id"], "ops")
-    vault.audit.append("ops", "monitor.ack", alert=row["id"], kind=row["kind"], key=row["key"], window=row["window"])
-    vault.audit.append("ana", "detokenize", scope="default", purpose="marketing", requested=10)
+    later = [feed.event(day8 + timedelta(hours=1), "ops", "monitor.ack", alert=row["id"], kind=row["kind"],
+                        key=row["key"], window=row["window"]),
+             feed.event(day9, "ana", "detokenize", scope="default", purpose="marketing", requested=10)]  # fmt: skip
+    vault.audit.append_many([feed.record(e) for e in later])  # records at office hours, not at the test's clock
     assert mon.run_once() == []  # acknowledged: marketing is one of ana's purposes now
     replay = Monitor(vault.audit, S, store=AlertStore(vault.engine), name="fresh")
     assert replay.run_once() == []  # a restart learns the acknowledgement from the log too
@@ -104,7 +106,8 @@ def test_a_following_monitor_checks_each_new_record_and_the_whole_chain_now_and_
     _history(vault, anomaly=False)
     mon = Monitor(vault.audit, S, store=AlertStore(vault.engine), verify_every=3600)
     assert mon.run_once() == []
-    last = vault.audit.append("ana", "detokenize", scope="default", requested=1)
+    at = T0 + timedelta(days=8, hours=11)  # in ana's office hours, whatever the test's clock says
+    last = vault.audit.append_many([Feed().record(Feed().event(at, "ana", "detokenize", scope="default", requested=1))])
     with vault.engine.begin() as conn:  # a forged record written straight into the table, without the chain key
         conn.execute(text("INSERT INTO veil_audit (id, at, actor, action, result, scope, subject, purpose, details, "
                           "prev, digest) SELECT id + 1, at, 'mallory', action, result, scope, subject, purpose, "
