@@ -162,10 +162,10 @@ class Traffic:
         return Injection(kind, app, at, at + 180 * m)
 
 
-def _is_true(alert: Any, injected: list[Injection], planted: set[int]) -> bool:
+def _is_true(record: int, key: str, at: datetime, injected: list[Injection], planted: set[int]) -> bool:
     """An alert is true when an injected record tipped it or it is about an injection's key at its time."""
-    return alert.record in planted or any(
-        alert.key == inj.key and inj.start <= alert.at <= inj.end + timedelta(hours=1) for inj in injected
+    return record in planted or any(
+        key == inj.key and inj.start <= at <= inj.end + timedelta(hours=1) for inj in injected
     )
 
 
@@ -206,17 +206,14 @@ def _monitor(rows: list[tuple[datetime, bool, dict[str, Any]]], injected: list[I
 
 def _review(store: Any, at: datetime, injected: list[Injection], planted: set[int]) -> list[Any]:
     """The operator's acknowledgements of the open false alerts, as audit rows at ``at``."""
+    from veil.monitor.store import ack_details
     from veil.vault.audit import entry
 
     out = []
     for row in store.list():
-        alert = type("A", (), {"record": row["record"], "key": row["key"],
-                                "at": datetime.fromisoformat(row["at"])})  # fmt: skip
-        if not _is_true(alert, injected, planted):
+        if not _is_true(row["record"], row["key"], datetime.fromisoformat(row["at"]), injected, planted):
             store.ack(row["id"], "secops", "legitimate")
-            out.append((at, False, entry("secops", "monitor.ack", "ok", "", "", "",
-                                         {"alert": row["id"], "kind": row["kind"], "key": row["key"],
-                                          "window": row["window"]})))  # fmt: skip
+            out.append((at, False, entry("secops", "monitor.ack", "ok", "", "", "", ack_details(row))))
     return out
 
 
@@ -231,7 +228,7 @@ def _score(alerts: list[Any], injected: list[Injection], planted: set[int], days
         if mine:
             row["hit"] += 1
             row["delays"].append(min((a.at - inj.start).total_seconds() / 60 for a in mine))
-    false = [a for a in alerts if not _is_true(a, injected, planted)]
+    false = [a for a in alerts if not _is_true(a.record, a.key, a.at, injected, planted)]
     return {"per": per, "alerts": len(alerts), "false": false, "days": days}
 
 

@@ -83,5 +83,10 @@ def acknowledge(vault: Any, alert_id: int, actor: str, note: str = "") -> dict[s
     """Acknowledge an alert and put it on the record: the ``monitor.ack`` audit record names the alert's kind, key
     and window, which is how every monitor (now or replaying the log later) learns it. The alert as it was."""
     row = AlertStore(vault.engine).ack(alert_id, actor, note)
-    vault.audit.append(actor, "monitor.ack", alert=alert_id, kind=row["kind"], key=row["key"], window=row["window"])
+    vault.audit.append(actor, "monitor.ack", **ack_details(row))
     return row
+
+
+def ack_details(row: dict[str, Any]) -> dict[str, Any]:
+    """What a ``monitor.ack`` audit record says of the alert: enough for a monitor to learn it."""
+    return {"alert": row["id"], "kind": row["kind"], "key": row["key"], "window": row["window"]}
